@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages projcache needs to build, test and benchmark.
+# Does nothing when they are all present. Run as root (or with sudo available).
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake ninja-build ccache pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-log1.81-dev libboost-url1.81-dev
+  libboost-program-options1.81-dev libboost-test1.81-dev libboost-system1.81-dev
+  libboost-thread1.81-dev libboost-filesystem1.81-dev
+  libsqlite3-dev sqlite3 libtomlplusplus-dev libssl-dev ca-certificates
+  python3 python3-pytest python3-websockets python3-httpx
+)
+case "${1:-}" in
+  --bench) pkgs+=(wrk gnuplot-nox) ;;
+  --coverage) pkgs+=(lcov) ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,55 @@
+#pragma once
+// SkillMeat's content hash (contract 1.6), bit for bit, with incremental reuse: the hash of a
+// file or folder is taken from the fingerprint cache while the stat listing below it (size,
+// mtime_ns, inode of every file) digests to the value recorded with it. Thread-safe.
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/sha256.hpp"
+#include "db/types.hpp"
+
+namespace projcache::cache {
+
+struct hash_stats {
+  std::atomic<std::uint64_t> files_opened{0};
+  std::atomic<std::uint64_t> bytes_read{0};
+  std::atomic<std::uint64_t> reused{0};
+};
+
+class fingerprint_cache {
+ public:
+  void load(std::vector<db::fingerprint_row> rows);
+  std::optional<db::fingerprint_row> find(const std::string& path) const;
+  void put(db::fingerprint_row row);
+  // The rows put since the last call, to persist.
+  std::vector<db::fingerprint_row> take_dirty();
+  std::size_t size() const;
+  void clear();
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, db::fingerprint_row> rows_;
+  std::unordered_map<std::string, bool> dirty_;
+};
+
+class content_hasher {
+ public:
+  // cache may be null (always hash); stats may be null.
+  content_hasher(fingerprint_cache* cache, hash_stats* stats) : cache_(cache), stats_(stats) {}
+  // The hash of p, or nothing when p does not exist (or is neither a file nor a folder).
+  // Throws std::filesystem::filesystem_error / std::runtime_error on an I/O error.
+  std::optional<std::string> hash(const std::filesystem::path& p) const;
+
+ private:
+  void feed_file(const std::filesystem::path& p, projcache::sha256& h) const;
+  fingerprint_cache* cache_;
+  hash_stats* stats_;
+};
+
+}  // namespace projcache::cache

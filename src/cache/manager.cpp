@@ -1,0 +1,215 @@
+#include "cache/manager.hpp"
+
+#include <boost/log/trivial.hpp>
+#include <unordered_map>
+
+#include "cache/util.hpp"
+#include "db/connection.hpp"
+#include "db/repository.hpp"
+#include "db/store.hpp"
+#include "db/transaction.hpp"
+#include "events/bus.hpp"
+
+namespace fs = std::filesystem;
+
+namespace projcache::cache {
+
+namespace {
+// Same derived content, timestamps aside.
+bool same_content(const db::artifact_row& a, const db::artifact_row& b) {
+  return a.name == b.name && a.type == b.type && a.source == b.source &&
+         a.deployed_version == b.deployed_version && a.upstream_version == b.upstream_version &&
+         a.is_outdated == b.is_outdated && a.local_modified == b.local_modified &&
+         a.profile_root == b.profile_root && a.from_collection == b.from_collection &&
+         a.artifact_path == b.artifact_path && a.deployed_hash == b.deployed_hash &&
+         a.local_hash == b.local_hash && a.collection_hash == b.collection_hash &&
+         a.drift == b.drift && a.deployed_at == b.deployed_at && a.description == b.description &&
+         a.tags == b.tags && a.aliases == b.aliases && a.metadata_json == b.metadata_json;
+}
+}  // namespace
+
+manager::manager(settings s, events::bus& bus)
+    : settings_(std::move(s)), bus_(bus), hasher_(&fingerprints_, &stats_), collections_(settings_.home) {}
+
+manager::~manager() = default;
+
+void manager::open() {
+  auto report = db::prepare_store(settings_.db_path);
+  if (report.moved_aside) corruption_ = std::pair(*report.moved_aside, report.reason);
+  conn_ = std::make_unique<db::connection>(settings_.db_path.string());
+  repo_ = std::make_unique<db::repository>(*conn_);
+  load();
+}
+
+void manager::load() {
+  std::unordered_map<std::string, std::vector<artifact_ptr>> by_project;
+  for (auto& a : repo_->all_artifacts()) {
+    auto id = a.project_id;
+    by_project[id].push_back(std::make_shared<const db::artifact_row>(std::move(a)));
+  }
+  std::vector<project_ptr> entries;
+  for (auto& p : repo_->all_projects()) {
+    auto id = p.id;
+    entries.push_back(make_project_entry(std::move(p), std::move(by_project[id])));
+  }
+  fingerprints_.load(repo_->all_fingerprints());
+  snap_.set(build_snapshot(std::move(entries), 1));
+  auto market = repo_->list_marketplace(std::nullopt, 0, -1).items;
+  std::lock_guard lk(market_mu_);
+  market_ = std::move(market);
+}
+
+void manager::publish_snapshot(const std::string& id, project_ptr entry) {
+  snap_.set(with_project(*snap_.get(), id, std::move(entry)));
+}
+
+apply_outcome manager::apply_scan(const project_scan& scan) {
+  apply_outcome out;
+  micros now = now_micros();
+  auto snap = snap_.get();
+  project_ptr old;
+  if (auto it = snap->projects.find(scan.id); it != snap->projects.end()) old = it->second;
+  out.is_new = !old;
+
+  std::unordered_map<std::string, artifact_ptr> old_rows;
+  if (old)
+    for (auto& a : old->artifacts) old_rows.emplace(a->id, a);
+
+  std::vector<artifact_ptr> rows;
+  std::vector<db::artifact_row> writes;
+  rows.reserve(scan.artifacts.size());
+  for (auto& fresh : scan.artifacts) {
+    auto it = old_rows.find(fresh.id);
+    if (it != old_rows.end() && same_content(*it->second, fresh)) {
+      rows.push_back(it->second);  // unchanged: share the row
+      old_rows.erase(it);
+      continue;
+    }
+    db::artifact_row r = fresh;
+    r.updated_at = now;
+    if (it != old_rows.end()) {
+      r.created_at = it->second->created_at;
+      out.changed_ids.push_back(r.id);
+      old_rows.erase(it);
+    } else {
+      r.created_at = now;
+      out.added.push_back(r.id);
+    }
+    writes.push_back(r);
+    rows.push_back(std::make_shared<const db::artifact_row>(std::move(r)));
+  }
+  for (auto& [id, _] : old_rows) out.removed.push_back(id);
+  std::sort(out.removed.begin(), out.removed.end());
+
+  db::project_row p;
+  p.id = scan.id;
+  p.path = scan.path.string();
+  p.name = scan.name;
+  p.description = scan.description;
+  p.created_at = old ? old->row.created_at : now;
+  bool meta_changed = !old || old->row.name != p.name || old->row.description != p.description ||
+                      old->row.path != p.path;
+  p.updated_at = (meta_changed || !writes.empty() || !out.removed.empty() ||
+                  (old && old->row.status != "active"))
+                     ? now
+                     : old->row.updated_at;
+  p.last_fetched = now;
+  p.status = "active";
+  out.changed = !out.added.empty() || !out.removed.empty() || !out.changed_ids.empty() ||
+                (old && meta_changed);
+
+  auto dirty = fingerprints_.take_dirty();
+  db::transaction tx(*conn_);
+  repo_->upsert_project(p);
+  repo_->upsert_artifacts(writes);
+  repo_->delete_artifacts(out.removed);
+  repo_->upsert_fingerprints(dirty);
+  tx.commit();
+
+  if (old && !out.changed && old->row.status == "active") {
+    // Only the fetch time moved: keep the very same artifact vector (no index rebuild).
+    auto e = std::make_shared<project_entry>(*old);
+    e->row = std::move(p);
+    publish_snapshot(scan.id, std::move(e));
+  } else {
+    publish_snapshot(scan.id, make_project_entry(std::move(p), std::move(rows)));
+  }
+  return out;
+}
+
+void manager::mark_error(const std::string& id, const fs::path& path, const std::string& message) {
+  auto snap = snap_.get();
+  micros now = now_micros();
+  db::project_row p;
+  std::vector<artifact_ptr> rows;
+  if (auto it = snap->projects.find(id); it != snap->projects.end()) {
+    p = it->second->row;
+    rows = it->second->artifacts;
+  } else {
+    p.id = id;
+    p.path = path.string();
+    p.name = path.filename().string();
+    p.created_at = now;
+  }
+  p.status = "error";
+  p.error_message = message;
+  p.updated_at = now;
+  repo_->upsert_project(p);
+  publish_snapshot(id, make_project_entry(std::move(p), std::move(rows)));
+}
+
+bool manager::add_project(const fs::path& resolved) {
+  auto id = project_id_of(resolved);
+  if (snap_.get()->projects.count(id)) return false;
+  db::project_row p;
+  p.id = id;
+  p.path = resolved.string();
+  p.name = resolved.filename().string();
+  p.created_at = p.updated_at = now_micros();
+  p.status = "stale";
+  repo_->upsert_project(p);
+  publish_snapshot(id, make_project_entry(std::move(p), {}));
+  return true;
+}
+
+void manager::remove_project(const std::string& id) {
+  (void)repo_->delete_project(id);
+  publish_snapshot(id, nullptr);
+}
+
+std::int64_t manager::invalidate(const std::optional<std::string>& id) {
+  std::int64_t n = repo_->invalidate(id);
+  auto base = snap_.get();
+  auto s = std::make_shared<snapshot>(*base);
+  s->generation = base->generation + 1;
+  for (auto& p : s->projects_sorted) {
+    if (id && p->row.id != *id) continue;
+    auto e = std::make_shared<project_entry>(*p);
+    e->row.last_fetched.reset();
+    e->row.status = "stale";
+    p = e;
+    s->projects[e->row.id] = e;
+  }
+  snap_.set(std::move(s));
+  return n;
+}
+
+void manager::clear() {
+  repo_->clear_all();
+  fingerprints_.clear();
+  snap_.set(build_snapshot({}, snap_.get()->generation + 1));
+}
+
+void manager::replace_marketplace(const std::vector<db::marketplace_row>& fresh, micros drop_older_than) {
+  db::transaction tx(*conn_);
+  repo_->upsert_marketplace(fresh);
+  repo_->purge_marketplace_older_than(drop_older_than);
+  tx.commit();
+  auto all = repo_->list_marketplace(std::nullopt, 0, -1).items;
+  std::lock_guard lk(market_mu_);
+  market_ = std::move(all);
+}
+
+void manager::set_meta(const std::string& key, const std::string& value) { repo_->set_meta(key, value); }
+
+}  // namespace projcache::cache

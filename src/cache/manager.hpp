@@ -1,0 +1,121 @@
+#pragma once
+// CacheManager: the store and the read model. Reads come from the in-memory snapshot and
+// never wait for a write. Writes (apply a scan, mark error, invalidate, ...) are synchronous
+// and must all run on one thread at a time: the refresh job's write strand, or the CLI.
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cache/content_hash.hpp"
+#include "cache/queries.hpp"
+#include "cache/scanner.hpp"
+#include "cache/snapshot.hpp"
+#include "db/types.hpp"
+
+namespace projcache::db {
+class connection;
+class repository;
+}  // namespace projcache::db
+
+namespace projcache::events {
+class bus;
+}
+
+namespace projcache::cache {
+
+struct settings {
+  std::filesystem::path home;
+  std::filesystem::path db_path;
+  std::vector<std::filesystem::path> search_roots;
+  std::vector<std::filesystem::path> explicit_projects;
+  std::int64_t ttl_minutes = 360;
+  double refresh_interval_hours = 6.0;
+  int max_concurrent_refreshes = 3;
+  bool enable_background_refresh = true;
+  double retry_base_seconds = 5.0;
+  double refresh_timeout_seconds = 300;
+  int debounce_ms = 100;
+  std::optional<std::string> marketplace_url;
+  int scan_threads = 2;
+  int discovery_depth = 3;
+};
+
+struct apply_outcome {
+  bool is_new = false;
+  bool changed = false;
+  std::vector<std::string> added, removed, changed_ids;
+};
+
+class manager {
+ public:
+  manager(settings s, events::bus& bus);
+  ~manager();
+
+  // Opens (or rebuilds after corruption) the store and loads the read model from it.
+  void open();
+  const settings& config() const { return settings_; }
+  events::bus& bus() { return bus_; }
+  // Set when open() found a corrupt file and moved it aside: (where, why).
+  std::optional<std::pair<std::string, std::string>> corruption() const { return corruption_; }
+
+  // ---- reads (any thread)
+  snapshot_ptr current() const { return snap_.get(); }
+  bool is_stale(const project_entry& p, micros now) const;
+  status_view status() const;
+  page<project_ptr> list_projects(const project_query& q) const;
+  page<artifact_ptr> list_artifacts(const artifact_query& q) const;
+  page<stale_item> stale_artifacts(const stale_query& q) const;
+  page<search_item> search(const search_query& q) const;
+  project_ptr project(const std::string& id) const;
+  db::page_result<db::marketplace_row> marketplace(const std::optional<std::string>& type,
+                                                   std::int64_t skip, std::int64_t limit) const;
+  std::optional<micros> marketplace_age() const;
+  // Counts a read of a project: a hit when cached and fresh; else a miss, and a stale one is
+  // handed to on_stale_read (set by the refresh job) to refresh in the background.
+  void note_project_read(const std::optional<std::string>& project_id) const;
+  void set_on_stale_read(std::function<void(const std::string&)> f) { on_stale_read_ = std::move(f); }
+
+  // ---- writes (the write strand only)
+  apply_outcome apply_scan(const project_scan& scan);
+  // Marks a project error, keeping its last good rows; creates the row when it is new.
+  void mark_error(const std::string& id, const std::filesystem::path& path, const std::string& message);
+  // A discovered project not cached yet: a row with status stale and last_fetched NULL.
+  bool add_project(const std::filesystem::path& resolved);
+  void remove_project(const std::string& id);
+  std::int64_t invalidate(const std::optional<std::string>& id);
+  void clear();
+  void replace_marketplace(const std::vector<db::marketplace_row>& fresh, micros drop_older_than);
+  void set_meta(const std::string& key, const std::string& value);
+
+  // ---- shared with the scans
+  collection_store& collections() { return collections_; }
+  const content_hasher& hasher() const { return hasher_; }
+  hash_stats& stats() { return stats_; }
+  fingerprint_cache& fingerprints() { return fingerprints_; }
+
+ private:
+  void load();
+  void publish_snapshot(const std::string& id, project_ptr entry);
+
+  settings settings_;
+  events::bus& bus_;
+  std::unique_ptr<db::connection> conn_;
+  std::unique_ptr<db::repository> repo_;
+  snapshot_holder snap_;
+  fingerprint_cache fingerprints_;
+  hash_stats stats_;
+  content_hasher hasher_;
+  collection_store collections_;
+  std::optional<std::pair<std::string, std::string>> corruption_;
+  mutable std::atomic<std::uint64_t> hits_{0}, misses_{0};
+  std::function<void(const std::string&)> on_stale_read_;
+  mutable std::mutex market_mu_;
+  std::vector<db::marketplace_row> market_;  // by (lower name, id)
+};
+
+}  // namespace projcache::cache

@@ -1,0 +1,47 @@
+#pragma once
+// The marketplace cache (contract section 5): listings fetched over HTTP(S) from the configured
+// URL, mapped to marketplace rows, kept 24 h; a failed fetch keeps the old entries and says why
+// in a refresh_error event.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/types.hpp"
+
+namespace projcache::cache {
+
+class manager;
+
+// Maps a listings document (a JSON array, or an object holding one under "listings", "items"
+// or "data") to rows; nothing when the document is not that shape.
+std::optional<std::vector<db::marketplace_row>> parse_listings(const std::string& body, micros now,
+                                                               std::string& error);
+
+class marketplace_fetcher {
+ public:
+  using done_fn = std::function<void(std::optional<std::string> error)>;
+  using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
+  // Rows are stored on write_strand, where every database write runs.
+  marketplace_fetcher(boost::asio::io_context& ioc, manager& m, strand_type& write_strand);
+  // Fetches when the cache is older than its TTL, then checks again every hour.
+  void start();
+  void stop();
+  // Fetches now; done gets the reason of a failure (on the write strand).
+  void fetch_now(done_fn done);
+
+ private:
+  void schedule();
+  void store(std::exception_ptr ep, const std::string& body, const done_fn& done);
+  boost::asio::io_context& ioc_;
+  manager& mgr_;
+  strand_type& write_strand_;
+  boost::asio::steady_timer timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace projcache::cache

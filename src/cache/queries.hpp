@@ -1,0 +1,78 @@
+#pragma once
+// What the read side is asked and what it answers, without any HTTP or JSON.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cache/snapshot.hpp"
+
+namespace projcache::cache {
+
+struct project_query {
+  std::optional<std::string> status;  // active | error by field; stale by the TTL test
+  std::int64_t skip = 0, limit = 100;
+};
+
+struct artifact_query {
+  std::optional<std::string> project_id, type;
+  std::optional<bool> is_outdated;
+  std::int64_t skip = 0, limit = 100;
+};
+
+struct stale_query {
+  std::optional<std::string> project_id, type;
+  std::string sort_by = "name";  // name | type | project | version_diff
+  bool descending = false;
+  std::int64_t skip = 0, limit = 100;
+};
+
+struct search_query {
+  std::string query;
+  std::optional<std::string> project_id, type;
+  std::string sort_by = "relevance";  // relevance | name | type | updated
+  std::int64_t skip = 0, limit = 50;
+};
+
+template <class T>
+struct page {
+  std::vector<T> items;
+  std::int64_t total = 0;
+  snapshot_ptr snap;  // keeps the items' rows alive
+};
+
+struct stale_item {
+  artifact_ptr artifact;
+  std::string project_name;
+  std::optional<std::string> version_difference;
+};
+
+struct search_item {
+  artifact_ptr artifact;
+  std::string project_name;
+  double score = 0;
+};
+
+struct refresh_schedule {
+  bool is_running = false;
+  std::optional<micros> next_run_time, last_run_time;
+  bool full_refresh_running = false;
+  std::int64_t progress_done = 0, progress_total = 0;
+};
+
+struct watcher_state {
+  bool running = false;
+  std::int64_t watches = 0;
+  std::vector<std::string> fallback_roots;
+};
+
+struct status_view {
+  std::int64_t total_projects = 0, total_artifacts = 0, stale_projects = 0, outdated_artifacts = 0;
+  std::int64_t cache_size_bytes = 0;
+  std::optional<micros> oldest_entry, newest_entry, last_refresh;
+  std::uint64_t hits = 0, misses = 0;
+  std::optional<double> hit_rate;
+  std::uint64_t generation = 0;
+};
+
+}  // namespace projcache::cache

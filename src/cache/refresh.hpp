@@ -1,0 +1,91 @@
+#pragma once
+// RefreshJob: keeps the cache fresh. Scans run on a small low-priority thread pool; their
+// results are applied on the write strand, which also owns all the job's state. At most
+// max_concurrent_refreshes scans run at once; a failing attempt that may pass is retried with
+// backoff, a malformed file fails at once; each attempt has a timeout.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cache/manager.hpp"
+#include "cache/queries.hpp"
+
+namespace projcache::cache {
+
+struct refresh_result {
+  bool success = true;
+  std::int64_t projects_refreshed = 0;
+  bool changes_detected = false;
+  std::vector<std::string> errors;
+  double duration_seconds = 0;
+};
+
+class refresh_job {
+ public:
+  using done_fn = std::function<void(refresh_result)>;
+  using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+  refresh_job(boost::asio::io_context& ioc, manager& m);
+  ~refresh_job();
+
+  // The first full refresh, then one every refresh_interval_hours when background refresh is on.
+  void start();
+  // Cancels timers; scans still running are abandoned without writing.
+  void stop();
+
+  // The project must exist (callers answer 404 first). Not stale and not forced: nothing to do.
+  void refresh_project(const std::string& id, bool force, done_fn done);
+  // Rescans the search roots (adding and removing projects), then refreshes every stale
+  // project (every project when forced).
+  void refresh_all(bool force, done_fn done);
+  // A change on disk: invalidate the project and refresh it now (the watcher calls this).
+  void project_changed(const std::string& id);
+  // Something under a search root changed: look for new and vanished projects.
+  void rescan();
+
+  refresh_schedule schedule() const;
+  bool ready() const { return ready_.load(); }
+  int max_concurrency_seen() const { return max_seen_.load(); }
+  strand_type& write_strand() { return strand_; }
+  // Called on the write strand after each full refresh (the watcher re-reads its watch set).
+  void set_on_full_refresh(std::function<void()> f) { on_full_refresh_ = std::move(f); }
+
+ private:
+  struct job;
+  void enqueue(const std::string& id, const std::string& path, std::shared_ptr<collection_memo> memo,
+               done_fn done);
+  void pump();
+  void start_attempt(job& j);
+  void on_scan_done(const std::string& id, std::uint64_t token, project_scan scan, bool retryable_failure);
+  void attempt_failed(job& j, const std::string& message, bool retryable);
+  void finish(const std::string& id, refresh_result r);
+  void reconcile(std::vector<std::filesystem::path> found);
+  void schedule_tick();
+  void publish(int type, const std::string& project_id, const refresh_result* r,
+               const apply_outcome* o, double duration_ms);
+
+  boost::asio::io_context& ioc_;
+  manager& mgr_;
+  strand_type strand_;
+  boost::asio::thread_pool pool_;
+  boost::asio::steady_timer tick_;
+  std::map<std::string, std::unique_ptr<job>> jobs_;
+  std::deque<std::string> queue_;
+  int in_flight_ = 0;
+  std::atomic<int> max_seen_{0};
+  std::uint64_t next_token_ = 1;
+  std::atomic<bool> ready_{false}, stopped_{false}, running_{false};
+  mutable std::mutex sched_mu_;
+  refresh_schedule sched_;
+  std::function<void()> on_full_refresh_;
+};
+
+}  // namespace projcache::cache

@@ -1,0 +1,201 @@
+#include "cache/scanner.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "cache/derive.hpp"
+#include "cache/discovery.hpp"
+#include "cache/front_matter.hpp"
+#include "cache/util.hpp"
+
+namespace fs = std::filesystem;
+
+namespace projcache::cache {
+
+namespace {
+std::string stat_stamp(const fs::path& p) {
+  struct stat st;
+  if (::stat(p.c_str(), &st) != 0) return "-";
+  return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+// A relative path that stays inside its base ("a/b", not "/x" or "../x").
+bool safe_relative(const std::string& rel) {
+  fs::path p(rel);
+  if (rel.empty() || p.is_absolute()) return false;
+  for (auto& part : p)
+    if (part == "..") return false;
+  return true;
+}
+
+std::string strip_slashes(std::string s) {
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+}  // namespace
+
+std::shared_ptr<const collection_snapshot> collection_store::get(const std::string& name) {
+  fs::path dir = home_ / "collections" / name;
+  std::string stamp = stat_stamp(dir / "collection.toml") + "|" + stat_stamp(dir / "collection.lock");
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = cache_.find(name); it != cache_.end() && it->second->stamp == stamp) return it->second;
+  }
+  auto snap = std::make_shared<collection_snapshot>();
+  snap->name = name;
+  snap->dir = dir;
+  snap->stamp = stamp;
+  std::error_code ec;
+  snap->exists = safe_relative(name) && fs::is_regular_file(dir / "collection.toml", ec);
+  if (snap->exists) {
+    auto file = read_collection(dir / "collection.toml");
+    if (!file) {
+      snap->error = file.error();
+    } else {
+      snap->file = std::move(*file);
+      auto lock = read_lock(dir / "collection.lock");
+      if (!lock)
+        snap->error = lock.error();
+      else
+        snap->lock = std::move(*lock);
+    }
+    for (auto& a : snap->file.artifacts) snap->by_key.emplace(std::pair(a.name, a.type), &a);
+  }
+  std::lock_guard lk(mu_);
+  cache_[name] = snap;
+  return snap;
+}
+
+std::optional<std::string> collection_memo::hash(const fs::path& p, const content_hasher& h) {
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = hashes_.find(p.string()); it != hashes_.end()) return it->second;
+  }
+  auto v = h.hash(p);
+  std::lock_guard lk(mu_);
+  hashes_[p.string()] = v;
+  return v;
+}
+
+project_scan scan_project(const fs::path& path, const scan_context& ctx,
+                          const previous_rows& previous) {
+  project_scan out;
+  out.path = path;
+  out.id = project_id_of(path);
+  out.name = path.filename().string();
+  out.profile_roots = profile_roots_of(path);
+
+  for (auto& root : out.profile_roots) {
+    fs::path root_dir = path / root;
+    std::error_code ec;
+    if (fs::is_regular_file(root_dir / project_file_name, ec)) {
+      auto pf = read_project_file(root_dir / project_file_name);
+      if (!pf) {
+        out.error = pf.error();
+        return out;
+      }
+      if (pf->name && !pf->name->empty() && out.name == path.filename().string()) {
+        out.name = *pf->name;
+        out.description = pf->description;
+      }
+    }
+  }
+
+  std::map<std::string, db::artifact_row> rows;  // by id; a later entry of the same id wins
+  for (auto& root : out.profile_roots) {
+    fs::path root_dir = path / root;
+    fs::path deployed_file = root_dir / deployed_file_name;
+    auto entries = read_deployed(deployed_file);
+    if (!entries) {
+      out.error = entries.error();
+      return out;
+    }
+    for (auto& e : *entries) {
+      db::artifact_row a;
+      a.project_id = out.id;
+      a.name = e.artifact_name;
+      a.type = e.artifact_type;
+      a.id = out.id + ":" + root + ":" + a.type + ":" + a.name;
+      a.profile_root = root;
+      a.from_collection = e.from_collection.value_or("default");
+      a.artifact_path = strip_slashes(e.artifact_path.value_or(default_artifact_path(a.type, a.name)));
+      a.deployed_at = e.deployed_at;
+      if (!safe_relative(*a.artifact_path)) {
+        out.error = read_error{deployed_file.string(), e.line,
+                               "artifact_path '" + *a.artifact_path + "' leaves the profile root", false};
+        return out;
+      }
+
+      artifact_hashes h;
+      h.deployed = e.content_hash ? e.content_hash : e.collection_sha;
+      fs::path local_path = root_dir / *a.artifact_path;
+      h.local = ctx.hasher.hash(local_path);
+
+      auto col = ctx.collections.get(*a.from_collection);
+      out.collections_used.insert(*a.from_collection);
+      if (col->error) {
+        out.error = col->error;
+        return out;
+      }
+      const collection_artifact* ca = nullptr;
+      if (auto it = col->by_key.find({a.name, a.type}); it != col->by_key.end()) ca = it->second;
+      if (ca) {
+        std::string rel = strip_slashes(ca->path.empty() ? default_artifact_path(a.type, a.name) : ca->path);
+        if (safe_relative(rel)) h.collection = ctx.memo.hash(col->dir / rel, ctx.hasher);
+      }
+
+      a.deployed_hash = h.deployed;
+      a.local_hash = h.local;
+      a.collection_hash = h.collection;
+      a.drift = drift_of(h);
+      a.local_modified = local_modified_of(h);
+      a.is_outdated = is_outdated_of(h);
+
+      if (h.local) {
+        auto prev = previous.find(a.id);
+        if (prev != previous.end() && prev->second->local_hash == h.local &&
+            prev->second->deployed_hash == h.deployed) {
+          a.deployed_version = prev->second->deployed_version;  // same bytes, same version
+        } else {
+          a.deployed_version = artifact_version(local_path);
+          if (!a.deployed_version) a.deployed_version = short_hash(h.deployed);
+        }
+      } else {
+        a.deployed_version = short_hash(h.deployed);
+      }
+
+      a.source = ca && ca->upstream ? *ca->upstream : "local:" + *a.from_collection;
+      if (h.collection) {
+        if (ca->metadata_version) {
+          a.upstream_version = ca->metadata_version;
+        } else if (auto lk = col->lock.find(a.name + "::" + a.type);
+                   lk != col->lock.end() && lk->second.resolved_version) {
+          a.upstream_version = lk->second.resolved_version;
+        } else {
+          a.upstream_version = short_hash(h.collection);
+        }
+      }
+      if (ca) {
+        a.description = ca->metadata_description;
+        auto& tags = ca->tags.empty() ? ca->metadata_tags : ca->tags;
+        if (!tags.empty()) a.tags = join(tags);
+        if (!ca->metadata_aliases.empty()) a.aliases = join(ca->metadata_aliases);
+        a.metadata_json = ca->metadata_json;
+      }
+      rows[a.id] = std::move(a);
+    }
+  }
+  out.artifacts.reserve(rows.size());
+  for (auto& [id, row] : rows) out.artifacts.push_back(std::move(row));
+  return out;
+}
+
+}  // namespace projcache::cache

@@ -1,0 +1,78 @@
+#pragma once
+// Reads one project from disk into rows (contract 1.8). Runs on a worker thread; shares the
+// parsed collections and the fingerprint cache with the other scans.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/content_hash.hpp"
+#include "cache/toml_readers.hpp"
+#include "db/types.hpp"
+
+namespace projcache::cache {
+
+struct collection_snapshot {
+  std::string name;
+  std::filesystem::path dir;
+  bool exists = false;
+  collection_file file;
+  lock_file lock;
+  std::optional<read_error> error;
+  std::map<std::pair<std::string, std::string>, const collection_artifact*> by_key;  // (name, type)
+  std::string stamp;  // stat of collection.toml and collection.lock when read
+};
+
+// Parsed collections, re-read when their files' stat changes.
+class collection_store {
+ public:
+  explicit collection_store(std::filesystem::path home) : home_(std::move(home)) {}
+  std::shared_ptr<const collection_snapshot> get(const std::string& name);
+  const std::filesystem::path& home() const { return home_; }
+
+ private:
+  std::filesystem::path home_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const collection_snapshot>> cache_;
+};
+
+// Collection artifact hashes computed once per refresh batch (1,000 projects share them).
+class collection_memo {
+ public:
+  std::optional<std::string> hash(const std::filesystem::path& p, const content_hasher& h);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::optional<std::string>> hashes_;
+};
+
+struct project_scan {
+  std::string id;
+  std::filesystem::path path;
+  std::string name;
+  std::optional<std::string> description;
+  std::vector<std::string> profile_roots;
+  std::vector<db::artifact_row> artifacts;  // sorted by id; timestamps left to the writer
+  std::set<std::string> collections_used;
+  std::optional<read_error> error;
+};
+
+struct scan_context {
+  collection_store& collections;
+  const content_hasher& hasher;
+  collection_memo& memo;
+};
+
+using previous_rows = std::unordered_map<std::string, const db::artifact_row*>;
+
+// `path` must be resolved. `previous` (may be empty) lets an unchanged copy keep its version
+// without opening its main .md again.
+project_scan scan_project(const std::filesystem::path& path, const scan_context& ctx,
+                          const previous_rows& previous);
+
+}  // namespace projcache::cache

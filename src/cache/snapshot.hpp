@@ -1,0 +1,76 @@
+#pragma once
+// The read model: an immutable picture of every cached project and artifact, replaced whole
+// (sharing unchanged parts) after each write, so reads never lock against a refresh.
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "db/types.hpp"
+
+namespace projcache::cache {
+
+using artifact_ptr = std::shared_ptr<const db::artifact_row>;
+
+inline constexpr std::array<const char*, 6> drift_names{"synced",   "outdated", "modified",
+                                                        "conflict", "removed",  "missing"};
+
+struct project_entry {
+  db::project_row row;
+  std::vector<artifact_ptr> artifacts;  // by (lower name, id)
+  std::set<std::string> collections_used;  // from_collection of its artifacts
+  std::set<std::string> profile_roots;     // profile_root of its artifacts
+  std::int64_t outdated = 0;
+  std::array<std::int64_t, 6> drift_counts{};  // in drift_names order
+};
+using project_ptr = std::shared_ptr<const project_entry>;
+
+// Every artifact of every project, by (lower name, id), with the lowered names for search.
+struct artifact_index {
+  std::vector<artifact_ptr> items;
+  std::vector<std::string> lower_names;
+};
+
+struct snapshot {
+  std::uint64_t generation = 0;
+  std::map<std::string, project_ptr> projects;    // by id
+  std::vector<project_ptr> projects_sorted;       // by (lower name, id)
+  std::shared_ptr<const artifact_index> artifacts = std::make_shared<artifact_index>();
+  std::int64_t outdated_artifacts = 0;
+};
+using snapshot_ptr = std::shared_ptr<const snapshot>;
+
+// Orders artifacts and projects the way every list is ordered.
+bool artifact_less(const artifact_ptr& a, const artifact_ptr& b);
+bool project_less(const project_ptr& a, const project_ptr& b);
+
+// Builds an entry: sorts its artifacts, counts their drift, collects collections and roots.
+project_ptr make_project_entry(db::project_row row, std::vector<artifact_ptr> artifacts);
+
+// A new snapshot with `entry` put in (or `id` taken out when entry is null). The artifact
+// index is rebuilt only when the project's artifacts changed.
+snapshot_ptr with_project(const snapshot& base, const std::string& id, project_ptr entry);
+snapshot_ptr build_snapshot(std::vector<project_ptr> projects, std::uint64_t generation);
+
+class snapshot_holder {
+ public:
+  snapshot_ptr get() const {
+    std::lock_guard lk(mu_);
+    return current_;
+  }
+  void set(snapshot_ptr s) {
+    std::lock_guard lk(mu_);
+    current_ = std::move(s);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  snapshot_ptr current_ = std::make_shared<snapshot>();
+};
+
+}  // namespace projcache::cache

@@ -1,0 +1,18 @@
+#pragma once
+// Small helpers of the world model: ids, case folding, paths.
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace projcache::cache {
+
+std::string base64_encode(std::string_view in);
+std::string ascii_lower(std::string_view s);
+// The project id of contract 1.8: standard base64 (with padding) of the resolved path.
+std::string project_id_of(const std::filesystem::path& resolved);
+// Resolves symlinks; falls back to an absolute, normalized path when it cannot.
+std::filesystem::path resolve_path(const std::filesystem::path& p);
+// "~" and "~/x" expanded with $HOME.
+std::filesystem::path expand_home(const std::string& p);
+
+}  // namespace projcache::cache

@@ -1,0 +1,81 @@
+#pragma once
+// Watches the disk with inotify inside the io_context: collections, the profile roots of every
+// cached project and the search roots down to the discovery depth. A relevant change
+// invalidates and refreshes the project(s) it touches after a per-project debounce (trailing,
+// with a maximum wait so a constant stream of writes still refreshes).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/queries.hpp"
+
+namespace projcache::cache {
+
+class manager;
+class refresh_job;
+
+class watcher {
+ public:
+  watcher(boost::asio::io_context& ioc, manager& m, refresh_job& job);
+  ~watcher();
+  // Opens inotify and watches everything; false (with a warning) when inotify is unavailable.
+  bool start();
+  void stop();
+  // Re-reads the set of folders to watch from the cache (after projects come or go).
+  void resync();
+  watcher_state state() const;
+  std::uint64_t events_seen() const { return events_seen_.load(); }
+  // Test seam: handle the kernel's queue overflow as if it had happened.
+  void inject_overflow();
+
+ private:
+  enum class kind { collections, profile_root, search_tree };
+  struct watch_info {
+    std::string path;
+    kind k;
+    int depth;  // below its search root, for search_tree watches
+  };
+  struct pending {
+    std::unique_ptr<boost::asio::steady_timer> timer;
+    std::chrono::steady_clock::time_point first;
+  };
+
+  void read_loop();
+  void handle(int wd, std::uint32_t mask, const std::string& name);
+  void add_tree(const std::filesystem::path& dir, kind k, int depth, int max_depth, const std::string& fallback_root);
+  bool add_watch(const std::filesystem::path& dir, kind k, int depth, const std::string& fallback_root);
+  void remove_under(const std::string& path);
+  void touch_project(const std::string& id);
+  void touch_rescan();
+  void on_overflow();
+  bool relevant_for_project(const std::string& id, const std::string& root_path, const std::string& rel) const;
+
+  boost::asio::io_context& ioc_;
+  manager& mgr_;
+  refresh_job& job_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> fd_;
+  std::vector<char> buf_;
+  std::unordered_map<int, watch_info> watches_;
+  std::unordered_map<std::string, int> by_path_;
+  std::map<std::string, std::string> profile_roots_;  // "<project>/<root>" -> project id
+  std::set<std::string> fallback_roots_;
+  std::map<std::string, pending> debounce_;  // project id, or "" for a rescan
+  boost::asio::steady_timer fallback_timer_;
+  std::atomic<bool> running_{false};
+  std::atomic<std::int64_t> watch_count_{0};
+  std::atomic<std::uint64_t> events_seen_{0};
+  mutable std::mutex state_mu_;
+  std::vector<std::string> fallback_list_;
+};
+
+}  // namespace projcache::cache

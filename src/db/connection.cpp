@@ -1,0 +1,96 @@
+#include "db/connection.hpp"
+
+#include <sqlite3.h>
+
+#include "db/error.hpp"
+
+namespace projcache::db {
+
+namespace {
+constexpr int busy_timeout_ms = 5000;
+
+class db_category_impl : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "projcache.db"; }
+  std::string message(int ev) const override {
+    switch (static_cast<errc>(ev)) {
+      case errc::not_found: return "not found";
+      case errc::constraint: return "constraint violation";
+      case errc::busy: return "database busy";
+    }
+    return "unknown";
+  }
+};
+}  // namespace
+
+const boost::system::error_category& db_category() noexcept {
+  static const db_category_impl cat;
+  return cat;
+}
+
+connection::connection(const std::string& path, mode m) : path_(path) {
+  int flags = m == mode::read_only ? SQLITE_OPEN_READONLY
+                                   : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  flags |= SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw db_error(rc, "cannot open database " + path + ": " + msg);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, busy_timeout_ms);
+  try {
+    if (m == mode::read_write) {
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA journal_size_limit=67108864");
+    }
+    exec("PRAGMA synchronous=NORMAL");
+    exec("PRAGMA foreign_keys=ON");
+  } catch (...) {
+    cache_.clear();
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+connection::~connection() {
+  cache_.clear();  // statements must be finalized before the handle closes
+  if (db_) sqlite3_close_v2(db_);
+}
+
+void connection::exec(std::string_view sql) {
+  std::string s(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw db_error(rc, msg + " (in: " + s.substr(0, 120) + ")");
+  }
+}
+
+cached_statement connection::prepare_cached(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it == cache_.end())
+    it = cache_.emplace(std::string(sql), std::make_unique<statement>(db_, sql)).first;
+  return cached_statement(*it->second);
+}
+
+statement connection::prepare(std::string_view sql) { return statement(db_, sql); }
+
+std::string connection::query_text(std::string_view sql) {
+  auto st = prepare(sql);
+  return st.step() ? st.text(0) : std::string();
+}
+
+std::int64_t connection::query_int(std::string_view sql) {
+  auto st = prepare(sql);
+  return st.step() ? st.int64(0) : 0;
+}
+
+int connection::changes() const { return sqlite3_changes(db_); }
+
+}  // namespace projcache::db

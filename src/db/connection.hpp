@@ -1,0 +1,54 @@
+#pragma once
+// RAII SQLite connection with the contract's PRAGMAs and a statement cache, so hot queries are
+// prepared once. A connection is used by one thread at a time.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "db/statement.hpp"
+
+struct sqlite3;
+
+namespace projcache::db {
+
+// Resets a cached statement when the caller is done with it.
+class cached_statement {
+ public:
+  explicit cached_statement(statement& s) : s_(&s) {}
+  ~cached_statement() { s_->reset(); }
+  cached_statement(const cached_statement&) = delete;
+  statement* operator->() { return s_; }
+  statement& operator*() { return *s_; }
+
+ private:
+  statement* s_;
+};
+
+class connection {
+ public:
+  enum class mode { read_write, read_only };
+  // Opens (creating when read_write) and applies WAL, synchronous=NORMAL, foreign_keys=ON and
+  // a busy timeout. Throws db_error.
+  explicit connection(const std::string& path, mode m = mode::read_write);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  void exec(std::string_view sql);
+  cached_statement prepare_cached(std::string_view sql);
+  statement prepare(std::string_view sql);
+  // The first column of the first row as text ("" when there is none).
+  std::string query_text(std::string_view sql);
+  std::int64_t query_int(std::string_view sql);
+  int changes() const;
+  const std::string& path() const { return path_; }
+  sqlite3* handle() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
+};
+
+}  // namespace projcache::db

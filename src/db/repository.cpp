@@ -1,0 +1,237 @@
+#include "db/repository.hpp"
+
+#include <sqlite3.h>
+
+namespace projcache::db {
+
+namespace {
+constexpr const char* project_cols =
+    "id, name, path, description, created_at, updated_at, last_fetched, status, error_message";
+
+std::optional<micros> opt_time(statement& st, int col) {
+  auto t = st.opt_text(col);
+  return t ? parse_time(*t) : std::nullopt;
+}
+
+project_row read_project(statement& st) {
+  project_row p;
+  p.id = st.text(0);
+  p.name = st.text(1);
+  p.path = st.text(2);
+  p.description = st.opt_text(3);
+  p.created_at = opt_time(st, 4).value_or(0);
+  p.updated_at = opt_time(st, 5).value_or(0);
+  p.last_fetched = opt_time(st, 6);
+  p.status = st.opt_text(7).value_or("active");
+  p.error_message = st.opt_text(8);
+  return p;
+}
+
+std::optional<std::string> db_time(const std::optional<micros>& t) {
+  return t ? std::optional(format_db_time(*t)) : std::nullopt;
+}
+}  // namespace
+
+result<void> expected_write_failure(const db_error& e) {
+  if ((e.sqlite_code() & 0xff) == SQLITE_CONSTRAINT) return make_error_code(errc::constraint);
+  throw e;
+}
+
+result<void> repository::create_project(const project_row& p) {
+  try {
+    c_.prepare_cached(
+          "INSERT INTO projects(id, name, path, description, created_at, updated_at, "
+          "last_fetched, status, error_message) VALUES (?,?,?,?,?,?,?,?,?)")
+        ->bind_all(p.id, p.name, p.path, p.description, format_db_time(p.created_at),
+                   format_db_time(p.updated_at), db_time(p.last_fetched), p.status,
+                   p.error_message)
+        .run();
+  } catch (const db_error& e) {
+    return expected_write_failure(e);
+  }
+  return {};
+}
+
+void repository::upsert_project(const project_row& p) {
+  c_.prepare_cached(
+        "INSERT INTO projects(id, name, path, description, created_at, updated_at, last_fetched, "
+        "status, error_message) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+        "name=excluded.name, path=excluded.path, description=excluded.description, "
+        "updated_at=excluded.updated_at, last_fetched=excluded.last_fetched, "
+        "status=excluded.status, error_message=excluded.error_message")
+      ->bind_all(p.id, p.name, p.path, p.description, format_db_time(p.created_at),
+                 format_db_time(p.updated_at), db_time(p.last_fetched), p.status, p.error_message)
+      .run();
+}
+
+result<project_row> repository::get_project(const std::string& id) {
+  auto st = c_.prepare_cached(std::string("SELECT ") + project_cols + " FROM projects WHERE id = ?");
+  st->bind_all(id);
+  if (!st->step()) return make_error_code(errc::not_found);
+  return read_project(*st);
+}
+
+page_result<project_row> repository::list_projects(std::int64_t skip, std::int64_t limit,
+                                                   const std::optional<std::string>& status) {
+  page_result<project_row> out;
+  std::string where = status ? " WHERE status = ?" : "";
+  {
+    auto st = c_.prepare_cached("SELECT COUNT(*) FROM projects" + where);
+    if (status) st->bind_all(*status);
+    st->step();
+    out.total = st->int64(0);
+  }
+  auto st = c_.prepare_cached(std::string("SELECT ") + project_cols + " FROM projects" + where +
+                              " ORDER BY lower(name), id LIMIT ? OFFSET ?");
+  int i = 0;
+  if (status) st->bind(++i, *status);
+  st->bind(++i, limit).bind(++i, skip);
+  while (st->step()) out.items.push_back(read_project(*st));
+  return out;
+}
+
+std::vector<project_row> repository::all_projects() {
+  return list_projects(0, -1).items;
+}
+
+result<void> repository::update_project(const project_row& p) {
+  try {
+    c_.prepare_cached(
+          "UPDATE projects SET name=?, path=?, description=?, updated_at=?, last_fetched=?, "
+          "status=?, error_message=? WHERE id=?")
+        ->bind_all(p.name, p.path, p.description, format_db_time(p.updated_at),
+                   db_time(p.last_fetched), p.status, p.error_message, p.id)
+        .run();
+  } catch (const db_error& e) {
+    return expected_write_failure(e);
+  }
+  if (c_.changes() == 0) return make_error_code(errc::not_found);
+  return {};
+}
+
+result<void> repository::delete_project(const std::string& id) {
+  c_.prepare_cached("DELETE FROM projects WHERE id = ?")->bind_all(id).run();
+  if (c_.changes() == 0) return make_error_code(errc::not_found);
+  return {};
+}
+
+std::vector<project_row> repository::stale_projects(micros now, std::int64_t ttl_minutes) {
+  auto cutoff = format_db_time(now - ttl_minutes * 60 * 1000000);
+  auto st = c_.prepare_cached(std::string("SELECT ") + project_cols +
+                              " FROM projects WHERE last_fetched IS NULL OR last_fetched < ? "
+                              "ORDER BY lower(name), id");
+  st->bind_all(cutoff);
+  std::vector<project_row> out;
+  while (st->step()) out.push_back(read_project(*st));
+  return out;
+}
+
+std::int64_t repository::invalidate(const std::optional<std::string>& id) {
+  auto now = format_db_time(now_micros());
+  if (id) {
+    c_.prepare_cached("UPDATE projects SET last_fetched=NULL, status='stale', updated_at=? WHERE id=?")
+        ->bind_all(now, *id)
+        .run();
+  } else {
+    c_.prepare_cached("UPDATE projects SET last_fetched=NULL, status='stale', updated_at=?")
+        ->bind_all(now)
+        .run();
+  }
+  return c_.changes();
+}
+
+void repository::clear_all() {
+  c_.exec("DELETE FROM projects; DELETE FROM file_fingerprints;");
+}
+
+void repository::upsert_marketplace(const std::vector<marketplace_row>& rows) {
+  auto st = c_.prepare_cached(
+      "INSERT INTO marketplace(id, name, type, url, description, cached_at, data) VALUES "
+      "(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, type=excluded.type, "
+      "url=excluded.url, description=excluded.description, cached_at=excluded.cached_at, "
+      "data=excluded.data");
+  for (auto& r : rows) {
+    st->bind_all(r.id, r.name, r.type, r.url, r.description, format_db_time(r.cached_at), r.data)
+        .run();
+    st->reset();
+  }
+}
+
+page_result<marketplace_row> repository::list_marketplace(const std::optional<std::string>& type,
+                                                          std::int64_t skip, std::int64_t limit) {
+  page_result<marketplace_row> out;
+  std::string where = type ? " WHERE type = ?" : "";
+  {
+    auto st = c_.prepare_cached("SELECT COUNT(*) FROM marketplace" + where);
+    if (type) st->bind_all(*type);
+    st->step();
+    out.total = st->int64(0);
+  }
+  auto st = c_.prepare_cached(
+      "SELECT id, name, type, url, description, cached_at, data FROM marketplace" + where +
+      " ORDER BY lower(name), id LIMIT ? OFFSET ?");
+  int i = 0;
+  if (type) st->bind(++i, *type);
+  st->bind(++i, limit).bind(++i, skip);
+  while (st->step()) {
+    marketplace_row r{st->text(0), st->text(1), st->text(2), st->text(3), st->opt_text(4),
+                      parse_time(st->text(5)).value_or(0), st->opt_text(6)};
+    out.items.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::int64_t repository::purge_marketplace_older_than(micros cutoff) {
+  c_.prepare_cached("DELETE FROM marketplace WHERE cached_at < ?")
+      ->bind_all(format_db_time(cutoff))
+      .run();
+  return c_.changes();
+}
+
+std::optional<std::string> repository::get_meta(const std::string& key) {
+  auto st = c_.prepare_cached("SELECT value FROM cache_metadata WHERE key = ?");
+  st->bind_all(key);
+  if (!st->step()) return std::nullopt;
+  return st->text(0);
+}
+
+void repository::set_meta(const std::string& key, const std::string& value) {
+  c_.prepare_cached(
+        "INSERT INTO cache_metadata(key, value, updated_at) VALUES (?,?,?) ON CONFLICT(key) DO "
+        "UPDATE SET value=excluded.value, updated_at=excluded.updated_at")
+      ->bind_all(key, value, format_db_time(now_micros()))
+      .run();
+}
+
+std::vector<fingerprint_row> repository::all_fingerprints() {
+  std::vector<fingerprint_row> out;
+  auto st = c_.prepare_cached(
+      "SELECT path, size, mtime_ns, inode, sha256, listing_digest, seen_at FROM file_fingerprints");
+  while (st->step())
+    out.push_back({st->text(0), st->int64(1), st->int64(2), st->int64(3), st->text(4),
+                   st->text(5), parse_time(st->text(6)).value_or(0)});
+  return out;
+}
+
+void repository::upsert_fingerprints(const std::vector<fingerprint_row>& rows) {
+  auto st = c_.prepare_cached(
+      "INSERT INTO file_fingerprints(path, size, mtime_ns, inode, sha256, listing_digest, "
+      "seen_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(path) DO UPDATE SET size=excluded.size, "
+      "mtime_ns=excluded.mtime_ns, inode=excluded.inode, sha256=excluded.sha256, "
+      "listing_digest=excluded.listing_digest, seen_at=excluded.seen_at");
+  for (auto& r : rows) {
+    st->bind_all(r.path, r.size, r.mtime_ns, r.inode, r.sha256, r.listing_digest,
+                 format_db_time(r.seen_at))
+        .run();
+    st->reset();
+  }
+}
+
+std::int64_t repository::purge_fingerprints_older_than(micros cutoff) {
+  c_.prepare_cached("DELETE FROM file_fingerprints WHERE seen_at < ?")
+      ->bind_all(format_db_time(cutoff))
+      .run();
+  return c_.changes();
+}
+
+}  // namespace projcache::db

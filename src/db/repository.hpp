@@ -1,0 +1,71 @@
+#pragma once
+// One method per use case over one connection. Expected failures (not found, a constraint)
+// come back in result<>; anything else throws db_error with context.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/connection.hpp"
+#include "db/error.hpp"
+#include "db/types.hpp"
+
+namespace projcache::db {
+
+class repository {
+ public:
+  explicit repository(connection& c) : c_(c) {}
+  connection& conn() { return c_; }
+
+  // --- projects
+  result<void> create_project(const project_row& p);
+  result<project_row> get_project(const std::string& id);
+  page_result<project_row> list_projects(std::int64_t skip, std::int64_t limit,
+                                         const std::optional<std::string>& status = std::nullopt);
+  std::vector<project_row> all_projects();
+  result<void> update_project(const project_row& p);
+  void upsert_project(const project_row& p);
+  result<void> delete_project(const std::string& id);
+  std::vector<project_row> stale_projects(micros now, std::int64_t ttl_minutes);
+  // Invalidate: last_fetched = NULL, status = 'stale'. All projects when id is empty.
+  std::int64_t invalidate(const std::optional<std::string>& id);
+  void clear_all();
+
+  // --- artifacts (repository_artifacts.cpp)
+  result<artifact_row> get_artifact(const std::string& id);
+  page_result<artifact_row> list_artifacts(const artifact_filter& f, std::int64_t skip,
+                                           std::int64_t limit);
+  std::vector<artifact_row> all_artifacts();
+  std::vector<artifact_row> artifacts_of(const std::string& project_id);
+  void upsert_artifacts(const std::vector<artifact_row>& rows);
+  // Deletes the project's artifacts whose id is not in keep.
+  std::int64_t delete_missing_artifacts(const std::string& project_id,
+                                        const std::vector<std::string>& keep);
+  void delete_artifacts(const std::vector<std::string>& ids);
+  std::int64_t count_artifacts();
+  // Case-insensitive match on name; '%' and '_' are literal. Ordered by score, name, id.
+  page_result<artifact_row> search_artifacts(const std::string& query, const artifact_filter& f,
+                                             std::int64_t skip, std::int64_t limit);
+
+  // --- marketplace
+  void upsert_marketplace(const std::vector<marketplace_row>& rows);
+  page_result<marketplace_row> list_marketplace(const std::optional<std::string>& type,
+                                                std::int64_t skip, std::int64_t limit);
+  std::int64_t purge_marketplace_older_than(micros cutoff);
+
+  // --- cache_metadata
+  std::optional<std::string> get_meta(const std::string& key);
+  void set_meta(const std::string& key, const std::string& value);
+
+  // --- fingerprints
+  std::vector<fingerprint_row> all_fingerprints();
+  void upsert_fingerprints(const std::vector<fingerprint_row>& rows);
+  std::int64_t purge_fingerprints_older_than(micros cutoff);
+
+ private:
+  connection& c_;
+};
+
+// Maps a failed write to an expected error code when it is one (constraint), else rethrows.
+result<void> expected_write_failure(const db_error& e);
+
+}  // namespace projcache::db

@@ -1,0 +1,196 @@
+#include <unordered_set>
+
+#include "db/repository.hpp"
+
+namespace projcache::db {
+
+namespace {
+constexpr const char* artifact_select =
+    "SELECT a.id, a.project_id, a.name, a.type, a.source, a.deployed_version, "
+    "a.upstream_version, a.is_outdated, a.local_modified, a.created_at, a.updated_at, "
+    "a.profile_root, a.from_collection, a.artifact_path, a.deployed_hash, a.local_hash, "
+    "a.collection_hash, a.drift, a.deployed_at, m.description, m.tags, m.aliases, m.metadata "
+    "FROM artifacts a LEFT JOIN artifact_metadata m ON m.artifact_id = a.id";
+
+artifact_row read_artifact(statement& st) {
+  artifact_row a;
+  a.id = st.text(0);
+  a.project_id = st.text(1);
+  a.name = st.text(2);
+  a.type = st.text(3);
+  a.source = st.opt_text(4);
+  a.deployed_version = st.opt_text(5);
+  a.upstream_version = st.opt_text(6);
+  a.is_outdated = st.int64(7) != 0;
+  a.local_modified = st.int64(8) != 0;
+  a.created_at = parse_time(st.text(9)).value_or(0);
+  a.updated_at = parse_time(st.text(10)).value_or(0);
+  a.profile_root = st.text(11);
+  a.from_collection = st.opt_text(12);
+  a.artifact_path = st.opt_text(13);
+  a.deployed_hash = st.opt_text(14);
+  a.local_hash = st.opt_text(15);
+  a.collection_hash = st.opt_text(16);
+  a.drift = st.text(17);
+  a.deployed_at = st.opt_text(18);
+  a.description = st.opt_text(19);
+  a.tags = st.opt_text(20);
+  a.aliases = st.opt_text(21);
+  a.metadata_json = st.opt_text(22);
+  return a;
+}
+
+// WHERE clause and its bound values for a filter; values are bound in order.
+struct where_clause {
+  std::string sql;
+  std::vector<std::string> text_args;
+  std::optional<bool> outdated;
+};
+
+where_clause build_where(const artifact_filter& f, const std::string& extra = "") {
+  where_clause w;
+  std::vector<std::string> parts;
+  if (!extra.empty()) parts.push_back(extra);
+  if (f.project_id) {
+    parts.push_back("a.project_id = ?");
+    w.text_args.push_back(*f.project_id);
+  }
+  if (f.type) {
+    parts.push_back("a.type = ?");
+    w.text_args.push_back(*f.type);
+  }
+  if (f.is_outdated) parts.push_back("a.is_outdated = ?");
+  w.outdated = f.is_outdated;
+  for (std::size_t i = 0; i < parts.size(); ++i) w.sql += (i ? " AND " : " WHERE ") + parts[i];
+  return w;
+}
+
+int bind_where(statement& st, const where_clause& w, int i) {
+  for (auto& t : w.text_args) st.bind(++i, t);
+  if (w.outdated) st.bind(++i, *w.outdated);
+  return i;
+}
+
+std::string escape_like(const std::string& q) {
+  std::string out;
+  for (char ch : q) {
+    if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+}  // namespace
+
+result<artifact_row> repository::get_artifact(const std::string& id) {
+  auto st = c_.prepare_cached(std::string(artifact_select) + " WHERE a.id = ?");
+  st->bind_all(id);
+  if (!st->step()) return make_error_code(errc::not_found);
+  return read_artifact(*st);
+}
+
+page_result<artifact_row> repository::list_artifacts(const artifact_filter& f, std::int64_t skip,
+                                                     std::int64_t limit) {
+  page_result<artifact_row> out;
+  auto w = build_where(f);
+  {
+    auto st = c_.prepare_cached("SELECT COUNT(*) FROM artifacts a" + w.sql);
+    bind_where(*st, w, 0);
+    st->step();
+    out.total = st->int64(0);
+  }
+  auto st = c_.prepare_cached(std::string(artifact_select) + w.sql +
+                              " ORDER BY lower(a.name), a.id LIMIT ? OFFSET ?");
+  int i = bind_where(*st, w, 0);
+  st->bind(++i, limit).bind(++i, skip);
+  while (st->step()) out.items.push_back(read_artifact(*st));
+  return out;
+}
+
+std::vector<artifact_row> repository::all_artifacts() { return list_artifacts({}, 0, -1).items; }
+
+std::vector<artifact_row> repository::artifacts_of(const std::string& project_id) {
+  artifact_filter f;
+  f.project_id = project_id;
+  return list_artifacts(f, 0, -1).items;
+}
+
+void repository::upsert_artifacts(const std::vector<artifact_row>& rows) {
+  auto st = c_.prepare_cached(
+      "INSERT INTO artifacts(id, project_id, name, type, source, deployed_version, "
+      "upstream_version, is_outdated, local_modified, created_at, updated_at, profile_root, "
+      "from_collection, artifact_path, deployed_hash, local_hash, collection_hash, drift, "
+      "deployed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+      "name=excluded.name, type=excluded.type, source=excluded.source, "
+      "deployed_version=excluded.deployed_version, upstream_version=excluded.upstream_version, "
+      "is_outdated=excluded.is_outdated, local_modified=excluded.local_modified, "
+      "updated_at=excluded.updated_at, profile_root=excluded.profile_root, "
+      "from_collection=excluded.from_collection, artifact_path=excluded.artifact_path, "
+      "deployed_hash=excluded.deployed_hash, local_hash=excluded.local_hash, "
+      "collection_hash=excluded.collection_hash, drift=excluded.drift, "
+      "deployed_at=excluded.deployed_at");
+  auto meta = c_.prepare_cached(
+      "INSERT INTO artifact_metadata(artifact_id, metadata, description, tags, aliases) VALUES "
+      "(?,?,?,?,?) ON CONFLICT(artifact_id) DO UPDATE SET metadata=excluded.metadata, "
+      "description=excluded.description, tags=excluded.tags, aliases=excluded.aliases");
+  for (auto& a : rows) {
+    st->bind_all(a.id, a.project_id, a.name, a.type, a.source, a.deployed_version,
+                 a.upstream_version, a.is_outdated, a.local_modified,
+                 format_db_time(a.created_at), format_db_time(a.updated_at), a.profile_root,
+                 a.from_collection, a.artifact_path, a.deployed_hash, a.local_hash,
+                 a.collection_hash, a.drift, a.deployed_at)
+        .run();
+    st->reset();
+    meta->bind_all(a.id, a.metadata_json, a.description, a.tags, a.aliases).run();
+    meta->reset();
+  }
+}
+
+std::int64_t repository::delete_missing_artifacts(const std::string& project_id,
+                                                  const std::vector<std::string>& keep) {
+  std::unordered_set<std::string> keep_set(keep.begin(), keep.end());
+  std::vector<std::string> gone;
+  {
+    auto st = c_.prepare_cached("SELECT id FROM artifacts WHERE project_id = ?");
+    st->bind_all(project_id);
+    while (st->step())
+      if (auto id = st->text(0); !keep_set.count(id)) gone.push_back(std::move(id));
+  }
+  delete_artifacts(gone);
+  return static_cast<std::int64_t>(gone.size());
+}
+
+void repository::delete_artifacts(const std::vector<std::string>& ids) {
+  auto st = c_.prepare_cached("DELETE FROM artifacts WHERE id = ?");
+  for (auto& id : ids) {
+    st->bind_all(id).run();
+    st->reset();
+  }
+}
+
+std::int64_t repository::count_artifacts() { return c_.query_int("SELECT COUNT(*) FROM artifacts"); }
+
+page_result<artifact_row> repository::search_artifacts(const std::string& query,
+                                                       const artifact_filter& f,
+                                                       std::int64_t skip, std::int64_t limit) {
+  page_result<artifact_row> out;
+  auto w = build_where(f, "lower(a.name) LIKE '%' || lower(?) || '%' ESCAPE '\\'");
+  auto pattern = escape_like(query);
+  {
+    auto st = c_.prepare_cached("SELECT COUNT(*) FROM artifacts a" + w.sql);
+    st->bind(1, pattern);
+    bind_where(*st, w, 1);
+    st->step();
+    out.total = st->int64(0);
+  }
+  auto st = c_.prepare_cached(
+      std::string(artifact_select) + w.sql +
+      " ORDER BY CASE WHEN lower(a.name) = lower(?) THEN 0 WHEN substr(lower(a.name), 1, "
+      "length(?)) = lower(?) THEN 1 ELSE 2 END, lower(a.name), a.id LIMIT ? OFFSET ?");
+  st->bind(1, pattern);
+  int i = bind_where(*st, w, 1);
+  st->bind(++i, query).bind(++i, query).bind(++i, query).bind(++i, limit).bind(++i, skip);
+  while (st->step()) out.items.push_back(read_artifact(*st));
+  return out;
+}
+
+}  // namespace projcache::db

@@ -1,0 +1,62 @@
+#pragma once
+// RAII wrapper of a prepared SQLite statement. bind() is 1-based like SQLite; columns 0-based.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace projcache::db {
+
+class statement {
+ public:
+  statement(sqlite3* db, std::string_view sql);
+  ~statement();
+  statement(statement&& o) noexcept;
+  statement& operator=(statement&&) = delete;
+  statement(const statement&) = delete;
+
+  statement& bind(int idx, std::int64_t v);
+  statement& bind(int idx, int v) { return bind(idx, static_cast<std::int64_t>(v)); }
+  statement& bind(int idx, bool v) { return bind(idx, static_cast<std::int64_t>(v ? 1 : 0)); }
+  statement& bind(int idx, double v);
+  statement& bind(int idx, std::string_view v);
+  statement& bind(int idx, const std::string& v) { return bind(idx, std::string_view(v)); }
+  statement& bind(int idx, const char* v) { return bind(idx, std::string_view(v)); }
+  statement& bind(int idx, std::nullopt_t);
+  template <class T>
+  statement& bind(int idx, const std::optional<T>& v) {
+    return v ? bind(idx, *v) : bind(idx, std::nullopt);
+  }
+  template <class... Args>
+  statement& bind_all(const Args&... args) {
+    int i = 0;
+    (bind(++i, args), ...);
+    return *this;
+  }
+
+  // true while a row is available; throws db_error on failure (constraint errors included:
+  // the repository turns the ones it expects into error codes).
+  bool step();
+  // Runs to completion, ignoring rows.
+  void run();
+  void reset();
+
+  bool is_null(int col) const;
+  std::int64_t int64(int col) const;
+  double real(int col) const;
+  std::string text(int col) const;
+  std::optional<std::string> opt_text(int col) const;
+  std::optional<std::int64_t> opt_int64(int col) const;
+
+  const std::string& sql() const { return sql_; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  std::string sql_;
+};
+
+}  // namespace projcache::db

@@ -1,0 +1,60 @@
+#pragma once
+// Plain rows of the store. Times are UTC microseconds (common/time_format.hpp).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/time_format.hpp"
+
+namespace projcache::db {
+
+struct project_row {
+  std::string id, name, path;
+  std::optional<std::string> description;
+  micros created_at = 0, updated_at = 0;
+  std::optional<micros> last_fetched;
+  std::string status = "active";  // active | stale | error
+  std::optional<std::string> error_message;
+};
+
+struct artifact_row {
+  std::string id, project_id, name, type;
+  std::optional<std::string> source, deployed_version, upstream_version;
+  bool is_outdated = false, local_modified = false;
+  micros created_at = 0, updated_at = 0;
+  std::string profile_root;
+  std::optional<std::string> from_collection, artifact_path;
+  std::optional<std::string> deployed_hash, local_hash, collection_hash;
+  std::string drift = "synced";
+  std::optional<std::string> deployed_at;
+  // artifact_metadata
+  std::optional<std::string> description, tags, aliases, metadata_json;
+};
+
+struct fingerprint_row {
+  std::string path;
+  std::int64_t size = 0, mtime_ns = 0, inode = 0;
+  std::string sha256, listing_digest;
+  micros seen_at = 0;
+};
+
+struct marketplace_row {
+  std::string id, name, type, url;
+  std::optional<std::string> description;
+  micros cached_at = 0;
+  std::optional<std::string> data;  // JSON text
+};
+
+template <class T>
+struct page_result {
+  std::vector<T> items;
+  std::int64_t total = 0;
+};
+
+struct artifact_filter {
+  std::optional<std::string> project_id, type;
+  std::optional<bool> is_outdated;
+};
+
+}  // namespace projcache::db

@@ -1,0 +1,78 @@
+#include "events/bus.hpp"
+
+#include <random>
+
+#include "common/time_format.hpp"
+
+namespace projcache::events {
+
+namespace {
+std::string random_epoch() {
+  std::random_device rd;
+  std::uniform_int_distribution<int> hex(0, 15);
+  std::string s(16, '0');
+  for (auto& ch : s) ch = "0123456789abcdef"[hex(rd)];
+  return s;
+}
+}  // namespace
+
+bus::bus(std::size_t ring_capacity) : capacity_(ring_capacity ? ring_capacity : 1), epoch_(random_epoch()) {}
+
+std::uint64_t bus::publish(const event& e) {
+  std::lock_guard lk(mu_);
+  auto p = std::make_shared<published_event>();
+  p->seq = ++seq_;
+  p->type = e.type;
+  p->project_id = e.project_id;
+  p->json = std::make_shared<const std::string>(to_json(e, p->seq, now_micros()));
+  event_ptr ev = std::move(p);
+  ring_.push_back(ev);
+  if (ring_.size() > capacity_) ring_.pop_front();
+  for (auto& [id, h] : handlers_) h(ev);
+  return ev->seq;
+}
+
+std::pair<std::uint64_t, replay> bus::subscribe(handler h, std::optional<std::uint64_t> since) {
+  std::lock_guard lk(mu_);
+  replay r;
+  r.current_seq = seq_;
+  if (since) r = events_after_locked(*since);
+  auto id = next_id_++;
+  handlers_.emplace(id, std::move(h));
+  return {id, std::move(r)};
+}
+
+void bus::unsubscribe(std::uint64_t id) {
+  std::lock_guard lk(mu_);
+  handlers_.erase(id);
+}
+
+replay bus::events_after(std::uint64_t since) const {
+  std::lock_guard lk(mu_);
+  return events_after_locked(since);
+}
+
+replay bus::events_after_locked(std::uint64_t since) const {
+  replay r;
+  r.current_seq = seq_;
+  std::uint64_t oldest = ring_.empty() ? seq_ + 1 : ring_.front()->seq;
+  if (since > seq_ || since + 1 < oldest) {
+    r.too_old = true;
+    return r;
+  }
+  for (auto& e : ring_)
+    if (e->seq > since) r.events.push_back(e);
+  return r;
+}
+
+std::uint64_t bus::current_seq() const {
+  std::lock_guard lk(mu_);
+  return seq_;
+}
+
+std::size_t bus::subscriber_count() const {
+  std::lock_guard lk(mu_);
+  return handlers_.size();
+}
+
+}  // namespace projcache::events

@@ -1,0 +1,56 @@
+#pragma once
+// In-process event bus: numbers each event (seq from 1 per run, with a random epoch per run),
+// serializes it once, keeps the last N in a ring for replay, and hands it to every subscriber.
+// Handlers run under the bus lock, in seq order, and must only enqueue (post to a strand):
+// they must not block and must not call back into the bus.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "events/event.hpp"
+
+namespace projcache::events {
+
+using event_ptr = std::shared_ptr<const published_event>;
+
+struct replay {
+  bool too_old = false;  // since is older than the ring holds (or from the future)
+  std::vector<event_ptr> events;
+  std::uint64_t current_seq = 0;
+};
+
+class bus {
+ public:
+  using handler = std::function<void(const event_ptr&)>;
+  explicit bus(std::size_t ring_capacity = 10000);
+
+  std::uint64_t publish(const event& e);
+  // Registers h; when since is given, the events after it are returned for replay, and h gets
+  // exactly the events after those: no gap, no duplicate.
+  std::pair<std::uint64_t, replay> subscribe(handler h, std::optional<std::uint64_t> since = {});
+  void unsubscribe(std::uint64_t id);
+
+  replay events_after(std::uint64_t since) const;
+  std::uint64_t current_seq() const;
+  std::size_t subscriber_count() const;
+  const std::string& epoch() const { return epoch_; }
+
+ private:
+  replay events_after_locked(std::uint64_t since) const;
+
+  mutable std::mutex mu_;
+  std::size_t capacity_;
+  std::deque<event_ptr> ring_;
+  std::uint64_t seq_ = 0;
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, handler> handlers_;
+  std::string epoch_;
+};
+
+}  // namespace projcache::events
