@@ -1,0 +1,207 @@
+#include "app/commands.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "app/logging.hpp"
+#include "cache/demo_world.hpp"
+#include "cache/manager.hpp"
+#include "cache/refresh.hpp"
+#include "db/connection.hpp"
+#include "db/error.hpp"
+#include "db/migrations.hpp"
+#include "db/repository.hpp"
+#include "db/store.hpp"
+#include "events/bus.hpp"
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace projcache::app {
+
+instance_lock::instance_lock(const std::string& db_path) {
+  std::error_code ec;
+  fs::create_directories(fs::path(db_path).parent_path(), ec);
+  fd_ = ::open((db_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+instance_lock::~instance_lock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+namespace {
+bool lock_or_complain(instance_lock& l, const config& cfg) {
+  if (l.held()) return true;
+  std::cerr << "projcache: another projcache is using " << cfg.cache.db_path.string()
+            << " (lock " << cfg.cache.db_path.string() << ".lock is held); stop it or use its API\n";
+  return false;
+}
+
+template <class F>
+int guarded(F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    std::cerr << "projcache: " << e.what() << "\n";
+    return 1;
+  }
+}
+}  // namespace
+
+int cmd_migrate(const config& cfg, const std::string& action, int steps) {
+  return guarded([&] {
+    instance_lock lock(cfg.cache.db_path.string());
+    if (!lock_or_complain(lock, cfg)) return exit_locked;
+    fs::create_directories(cfg.cache.db_path.parent_path());
+    db::connection c(cfg.cache.db_path.string());
+    db::migrator m(c);
+    if (action == "up") {
+      int n = m.up();
+      std::cout << "applied " << n << " migration(s); schema version " << m.current_version() << "\n";
+    } else if (action == "down") {
+      int n = m.down(steps);
+      std::cout << "reverted " << n << " migration(s); schema version " << m.current_version() << "\n";
+    } else if (action == "status") {
+      for (auto& s : m.status())
+        std::cout << (s.applied ? "applied " : "pending ") << s.version << "_" << s.name
+                  << (s.applied ? " at " + s.applied_at.value_or("") : std::string())
+                  << (s.checksum_matches ? "" : " CHECKSUM MISMATCH") << "\n";
+    } else {
+      std::cerr << "projcache migrate: unknown action '" << action << "' (up, down or status)\n";
+      return 2;
+    }
+    return 0;
+  });
+}
+
+int cmd_status(const config& cfg) {
+  return guarded([&] {
+    if (!fs::exists(cfg.cache.db_path)) {
+      std::cerr << "projcache: no cache database at " << cfg.cache.db_path.string() << "\n";
+      return 1;
+    }
+    db::connection c(cfg.cache.db_path.string(), db::connection::mode::read_only);
+    db::repository repo(c);
+    auto projects = repo.all_projects();
+    micros now = now_micros();
+    std::int64_t stale = static_cast<std::int64_t>(repo.stale_projects(now, cfg.cache.ttl_minutes).size());
+    std::int64_t errors = 0;
+    for (auto& p : projects) errors += p.status == "error";
+    db::artifact_filter outdated;
+    outdated.is_outdated = true;
+    json::object o{{"database", cfg.cache.db_path.string()},
+                   {"total_projects", projects.size()},
+                   {"total_artifacts", repo.count_artifacts()},
+                   {"stale_projects", stale},
+                   {"error_projects", errors},
+                   {"outdated_artifacts", repo.list_artifacts(outdated, 0, 0).total},
+                   {"cache_size_bytes", static_cast<std::int64_t>(fs::file_size(cfg.cache.db_path))}};
+    std::cout << json::serialize(o) << "\n";
+    return 0;
+  });
+}
+
+int cmd_refresh(const config& cfg, std::optional<std::string> project, bool force) {
+  setup_logging(cfg.log_level, cfg.log_format);
+  return guarded([&] {
+    instance_lock lock(cfg.cache.db_path.string());
+    if (!lock_or_complain(lock, cfg)) return exit_locked;
+    boost::asio::io_context ioc;
+    events::bus bus;
+    cache::manager mgr(cfg.cache, bus);
+    mgr.open();
+    cache::refresh_job job(ioc, mgr);
+    int code = 0;
+    auto done = [&](cache::refresh_result r) {
+      json::array errs;
+      for (auto& e : r.errors) errs.emplace_back(e);
+      std::cout << json::serialize(json::object{{"success", r.success},
+                                                {"projects_refreshed", r.projects_refreshed},
+                                                {"changes_detected", r.changes_detected},
+                                                {"errors", std::move(errs)},
+                                                {"duration_seconds", r.duration_seconds}})
+                << "\n";
+      code = r.success ? 0 : 1;
+      ioc.stop();
+    };
+    if (project)
+      job.refresh_project(*project, force, done);
+    else
+      job.refresh_all(force, done);
+    ioc.run();
+    return code;
+  });
+}
+
+int cmd_clear(const config& cfg, bool yes) {
+  return guarded([&] {
+    if (!yes) {
+      std::cout << "Empty the cache at " << cfg.cache.db_path.string() << "? [y/N] " << std::flush;
+      std::string answer;
+      std::getline(std::cin, answer);
+      if (answer != "y" && answer != "Y" && answer != "yes") {
+        std::cout << "nothing done\n";
+        return 1;
+      }
+    }
+    instance_lock lock(cfg.cache.db_path.string());
+    if (!lock_or_complain(lock, cfg)) return exit_locked;
+    events::bus bus;
+    cache::manager mgr(cfg.cache, bus);
+    mgr.open();
+    mgr.clear();
+    std::cout << "cache cleared\n";
+    return 0;
+  });
+}
+
+int cmd_check(const config& cfg, bool full) {
+  return guarded([&] {
+    if (!fs::exists(cfg.cache.db_path)) {
+      std::cerr << "projcache: no cache database at " << cfg.cache.db_path.string() << "\n";
+      return 1;
+    }
+    auto report = db::check_store(cfg.cache.db_path, full);
+    std::cout << (full ? "integrity_check: " : "quick_check: ") << report << "\n";
+    return report == "ok" ? 0 : 1;
+  });
+}
+
+int cmd_vacuum(const config& cfg) {
+  return guarded([&] {
+    instance_lock lock(cfg.cache.db_path.string());
+    if (!lock_or_complain(lock, cfg)) return exit_locked;
+    auto before = fs::file_size(cfg.cache.db_path);
+    db::connection c(cfg.cache.db_path.string());
+    c.exec("VACUUM");
+    c.exec("ANALYZE");
+    db::repository(c).set_meta("last_vacuum", format_api_time(now_micros()));
+    db::repository(c).set_meta("last_analyze", format_api_time(now_micros()));
+    std::cout << "vacuumed: " << before << " -> " << fs::file_size(cfg.cache.db_path) << " bytes\n";
+    return 0;
+  });
+}
+
+int cmd_demo(std::optional<std::string> dir) {
+  return guarded([&] {
+    fs::path out = dir ? fs::path(*dir) : fs::current_path() / "projcache-demo";
+    auto w = cache::write_demo_world(out);
+    std::cout << "demo world written:\n  SKILLMEAT_HOME=" << w.home.string()
+              << "\n  search root: " << w.search_root.string() << "\n"
+              << "serve it: SKILLMEAT_HOME=" << w.home.string() << " SKILLMEAT_CACHE_SEARCH_ROOTS="
+              << w.search_root.string() << " projcache serve\n";
+    return 0;
+  });
+}
+
+}  // namespace projcache::app

@@ -1,0 +1,51 @@
+#include "app/logging.hpp"
+
+#include <boost/core/null_deleter.hpp>
+#include <boost/json.hpp>
+#include <boost/log/core.hpp>
+#include <boost/log/expressions.hpp>
+#include <boost/log/sinks/sync_frontend.hpp>
+#include <boost/log/sinks/text_ostream_backend.hpp>
+#include <boost/log/trivial.hpp>
+#include <boost/log/utility/formatting_ostream.hpp>
+#include <iostream>
+
+#include "common/time_format.hpp"
+
+namespace logging = boost::log;
+
+namespace projcache::app {
+
+void setup_logging(const std::string& level, const std::string& format) {
+  using sev = logging::trivial::severity_level;
+  sev min = sev::info;
+  if (level == "trace") min = sev::trace;
+  else if (level == "debug") min = sev::debug;
+  else if (level == "warning") min = sev::warning;
+  else if (level == "error") min = sev::error;
+
+  auto core = logging::core::get();
+  core->remove_all_sinks();
+  using backend_t = logging::sinks::text_ostream_backend;
+  auto backend = boost::make_shared<backend_t>();
+  backend->add_stream(boost::shared_ptr<std::ostream>(&std::clog, boost::null_deleter()));
+  backend->auto_flush(true);
+  auto sink = boost::make_shared<logging::sinks::synchronous_sink<backend_t>>(backend);
+  bool json = format == "json";
+  sink->set_formatter([json](const logging::record_view& rec, logging::formatting_ostream& out) {
+    auto s = logging::extract<sev>("Severity", rec);
+    auto msg = logging::extract<std::string>("Message", rec);
+    std::string level_name = s ? logging::trivial::to_string(*s) : "info";
+    std::string text = msg ? *msg : std::string();
+    if (json) {
+      out << boost::json::serialize(boost::json::object{
+          {"ts", format_api_time(now_micros())}, {"level", level_name}, {"msg", text}});
+    } else {
+      out << format_api_time(now_micros()) << " [" << level_name << "] " << text;
+    }
+  });
+  core->add_sink(sink);
+  core->set_filter(logging::trivial::severity >= min);
+}
+
+}  // namespace projcache::app

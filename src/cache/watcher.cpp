@@ -6,7 +6,6 @@
 #include <boost/log/trivial.hpp>
 #include <cerrno>
 #include <cstring>
-#include <future>
 
 #include "cache/discovery.hpp"
 #include "cache/manager.hpp"
@@ -73,9 +72,8 @@ bool watcher::start() {
 
 void watcher::stop() {
   if (!running_.exchange(false)) return;
-  std::promise<void> done;
-  auto f = done.get_future();
-  asio::post(strand_, [this, &done] {
+  // Runs on the watcher's strand; the descriptor closes with it (or in the destructor).
+  asio::post(strand_, [this] {
     for (auto& [wd, _] : watches_) ::inotify_rm_watch(fd_->native_handle(), wd);
     watches_.clear();
     by_path_.clear();
@@ -85,13 +83,7 @@ void watcher::stop() {
     fallback_timer_.cancel();
     boost::system::error_code ec;
     fd_->close(ec);
-    done.set_value();
   });
-  // The io_context may already be stopped (shutdown); then nothing runs the strand.
-  if (f.wait_for(std::chrono::seconds(2)) != std::future_status::ready && fd_) {
-    boost::system::error_code ec;
-    fd_->close(ec);
-  }
 }
 
 watcher_state watcher::state() const {

@@ -1,0 +1,261 @@
+// The /api/v1/cache routes of contract section 5.
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "cache/manager.hpp"
+#include "cache/refresh.hpp"
+#include "cache/watcher.hpp"
+#include "events/bus.hpp"
+#include "net/app_context.hpp"
+#include "net/handlers.hpp"
+#include "net/json_dto.hpp"
+#include "net/query.hpp"
+#include "net/refresh_await.hpp"
+#include "net/responses.hpp"
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace projcache::net {
+
+namespace {
+using awaitable_response = asio::awaitable<response>;
+constexpr const char* prefix = "/api/v1/cache";
+
+struct body_fields {
+  std::optional<std::string> project_id;
+  bool force = false;
+};
+
+// The JSON body of refresh/invalidate, validated like FastAPI validates its pydantic model.
+body_fields parse_body(const request& req, validator& v, bool required) {
+  body_fields out;
+  const std::string& body = req.body();
+  bool blank = body.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (blank) {
+    if (required) v.add("missing", {"body"}, "Field required", nullptr);
+    return out;
+  }
+  boost::system::error_code ec;
+  json::value doc = json::parse(body, ec);
+  if (ec) {
+    v.add("json_invalid", {"body", 0}, "JSON decode error", json::object{}, json::object{{"error", ec.message()}});
+    return out;
+  }
+  if (!doc.is_object()) {
+    v.add("model_attributes_type", {"body"}, "Input should be a valid dictionary or object to extract fields from", doc);
+    return out;
+  }
+  auto& o = doc.as_object();
+  if (auto it = o.find("project_id"); it != o.end() && !it->value().is_null()) {
+    if (it->value().is_string())
+      out.project_id = std::string(it->value().as_string());
+    else
+      v.add("string_type", {"body", "project_id"}, "Input should be a valid string", it->value());
+  }
+  if (auto it = o.find("force"); it != o.end()) {
+    const auto& f = it->value();
+    if (f.is_bool()) {
+      out.force = f.as_bool();
+    } else if (f.is_int64() && (f.as_int64() == 0 || f.as_int64() == 1)) {
+      out.force = f.as_int64() == 1;
+    } else if (f.is_string() && parse_bool_text(f.as_string())) {
+      out.force = *parse_bool_text(f.as_string());
+    } else if (f.is_string() || f.is_number()) {
+      v.add("bool_parsing", {"body", "force"}, "Input should be a valid boolean, unable to interpret input", f);
+    } else {
+      v.add("bool_type", {"body", "force"}, "Input should be a valid boolean", f);
+    }
+  }
+  return out;
+}
+
+response not_found_project(const request& req, const std::string& id) {
+  return error_response(req, http::status::not_found, "Project '" + id + "' not found");
+}
+
+template <class Page, class F>
+json::array items_of(const Page& p, F&& to_json) {
+  json::array a;
+  a.reserve(p.items.size());
+  for (auto& it : p.items) a.push_back(to_json(it));
+  return a;
+}
+
+awaitable_response post_refresh(request_context& c) {
+  validator v(c.params);
+  auto b = parse_body(c.req, v, true);
+  if (!v.ok()) co_return validation_response(c.req, v.detail());
+  if (b.project_id && !c.app.mgr.project(*b.project_id)) co_return not_found_project(c.req, *b.project_id);
+  auto result = co_await async_refresh(c.app.job, b.project_id, b.force, asio::use_awaitable);
+  co_return json_response(c.req, http::status::ok, refresh_result_json(result));
+}
+
+awaitable_response get_status(request_context& c) {
+  auto& app = c.app;
+  auto s = app.mgr.status();
+  auto sched = app.job.schedule();
+  json::object job{{"is_running", sched.is_running},
+                   {"next_run_time", time_or_null(sched.next_run_time)},
+                   {"last_run_time", time_or_null(sched.last_run_time)}};
+  json::object progress{{"running", sched.full_refresh_running},
+                        {"done", sched.progress_done},
+                        {"total", sched.progress_total}};
+  cache::watcher_state w;
+  if (app.watcher) w = app.watcher->state();
+  json::array fallback;
+  for (auto& r : w.fallback_roots) fallback.emplace_back(r);
+  json::object body{
+      {"total_projects", s.total_projects},
+      {"total_artifacts", s.total_artifacts},
+      {"stale_projects", s.stale_projects},
+      {"outdated_artifacts", s.outdated_artifacts},
+      {"cache_size_bytes", s.cache_size_bytes},
+      {"oldest_entry", time_or_null(s.oldest_entry)},
+      {"newest_entry", time_or_null(s.newest_entry)},
+      {"last_refresh", time_or_null(s.last_refresh)},
+      {"refresh_job_status", std::move(job)},
+      {"hit_rate", s.hit_rate ? json::value(*s.hit_rate) : json::value(nullptr)},
+      {"hits", s.hits},
+      {"misses", s.misses},
+      {"watcher", json::object{{"running", w.running}, {"watches", w.watches}, {"fallback_roots", std::move(fallback)}}},
+      {"subscribers", app.stats.subscribers.load()},
+      {"dropped_clients", app.stats.dropped_clients.load()},
+      {"refresh_progress", std::move(progress)},
+      {"generation", s.generation},
+  };
+  co_return json_response(c.req, http::status::ok, body);
+}
+
+awaitable_response get_projects(request_context& c) {
+  validator v(c.params);
+  cache::project_query q;
+  q.status = v.text("status");
+  q.skip = v.integer("skip", 0, 0, std::nullopt);
+  q.limit = v.integer("limit", 100, 1, 500);
+  if (!v.ok()) co_return validation_response(c.req, v.detail());
+  c.app.mgr.note_project_read(std::nullopt);
+  auto page = c.app.mgr.list_projects(q);
+  json::object body{{"items", items_of(page, [](auto& p) { return project_item_json(*p); })},
+                    {"total", page.total},
+                    {"skip", q.skip},
+                    {"limit", q.limit}};
+  co_return json_response(c.req, http::status::ok, body);
+}
+
+awaitable_response get_project(request_context& c) {
+  auto p = c.app.mgr.project(c.path_param);
+  c.app.mgr.note_project_read(c.path_param);
+  if (!p) co_return not_found_project(c.req, c.path_param);
+  co_return json_response(c.req, http::status::ok, project_detail_json(*p));
+}
+
+awaitable_response get_artifacts(request_context& c) {
+  validator v(c.params);
+  cache::artifact_query q;
+  q.project_id = v.text("project_id");
+  q.type = v.text("type");
+  q.is_outdated = v.boolean("is_outdated");
+  q.skip = v.integer("skip", 0, 0, std::nullopt);
+  q.limit = v.integer("limit", 100, 1, 500);
+  if (!v.ok()) co_return validation_response(c.req, v.detail());
+  c.app.mgr.note_project_read(q.project_id);
+  auto page = c.app.mgr.list_artifacts(q);
+  json::object body{{"items", items_of(page, [](auto& a) { return artifact_json(*a); })},
+                    {"total", page.total},
+                    {"skip", q.skip},
+                    {"limit", q.limit}};
+  co_return json_response(c.req, http::status::ok, body);
+}
+
+awaitable_response get_stale(request_context& c) {
+  validator v(c.params);
+  cache::stale_query q;
+  q.type = v.text("type");
+  q.project_id = v.text("project_id");
+  q.sort_by = v.text("sort_by").value_or("name");
+  auto order = v.text("sort_order").value_or("asc");
+  q.skip = v.integer("skip", 0, 0, std::nullopt);
+  q.limit = v.integer("limit", 100, 1, 500);
+  if (!v.ok()) co_return validation_response(c.req, v.detail());
+  if (q.sort_by != "name" && q.sort_by != "type" && q.sort_by != "project" && q.sort_by != "version_diff")
+    co_return error_response(c.req, http::status::bad_request,
+                             "Invalid sort_by field: " + q.sort_by + ". Valid options: name, type, project, version_diff");
+  std::string lower = order;
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  q.descending = lower == "desc";
+  c.app.mgr.note_project_read(q.project_id);
+  auto page = c.app.mgr.stale_artifacts(q);
+  json::object body{{"items", items_of(page, [](auto& s) { return stale_item_json(s); })}, {"total", page.total}};
+  co_return json_response(c.req, http::status::ok, body);
+}
+
+awaitable_response get_search(request_context& c) {
+  validator v(c.params);
+  cache::search_query q;
+  auto query = v.required_text("query", 1);
+  q.project_id = v.text("project_id");
+  q.type = v.text("type");
+  q.skip = v.integer("skip", 0, 0, std::nullopt);
+  q.limit = v.integer("limit", 50, 1, 200);
+  q.sort_by = v.text("sort_by").value_or("relevance");
+  if (!v.ok()) co_return validation_response(c.req, v.detail());
+  if (q.sort_by != "relevance" && q.sort_by != "name" && q.sort_by != "type" && q.sort_by != "updated")
+    co_return error_response(c.req, http::status::bad_request,
+                             "Invalid sort_by value. Must be one of: relevance, name, type, updated");
+  q.query = *query;
+  c.app.mgr.note_project_read(q.project_id);
+  auto page = c.app.mgr.search(q);
+  json::object body{{"items", items_of(page, [](auto& s) { return search_item_json(s); })},
+                    {"total", page.total},
+                    {"query", q.query},
+                    {"skip", q.skip},
+                    {"limit", q.limit}};
+  co_return json_response(c.req, http::status::ok, body);
+}
+
+awaitable_response post_invalidate(request_context& c) {
+  validator v(c.params);
+  auto b = parse_body(c.req, v, true);
+  if (!v.ok()) co_return validation_response(c.req, v.detail());
+  if (b.project_id && !c.app.mgr.project(*b.project_id)) co_return not_found_project(c.req, *b.project_id);
+  // Writes run on the write strand; hop there and back.
+  auto& strand = c.app.job.write_strand();
+  auto ex = co_await asio::this_coro::executor;
+  co_await asio::post(strand, asio::use_awaitable);
+  auto count = c.app.mgr.invalidate(b.project_id);
+  co_await asio::post(ex, asio::use_awaitable);
+  std::string message = b.project_id ? "Invalidated " + std::to_string(count) + " project(s) successfully"
+                                     : "Invalidated entire cache (" + std::to_string(count) + " projects)";
+  co_return json_response(c.req, http::status::ok,
+                          json::object{{"success", true}, {"invalidated_count", count}, {"message", message}});
+}
+
+awaitable_response get_marketplace(request_context& c) {
+  validator v(c.params);
+  auto type = v.text("type");
+  auto skip = v.integer("skip", 0, 0, std::nullopt);
+  auto limit = v.integer("limit", 100, 1, 500);
+  if (!v.ok()) co_return validation_response(c.req, v.detail());
+  auto page = c.app.mgr.marketplace(type, skip, limit);
+  json::array items;
+  for (auto& m : page.items) items.push_back(marketplace_json(m));
+  co_return json_response(c.req, http::status::ok,
+                          json::object{{"items", std::move(items)}, {"total", page.total}, {"skip", skip}, {"limit", limit}});
+}
+}  // namespace
+
+void register_cache_routes(router& r) {
+  std::string p = prefix;
+  r.add(http::verb::post, p + "/refresh", post_refresh);
+  r.add(http::verb::get, p + "/status", get_status);
+  r.add(http::verb::get, p + "/projects", get_projects);
+  r.add(http::verb::get, p + "/projects/{id}", get_project);
+  r.add(http::verb::get, p + "/artifacts", get_artifacts);
+  r.add(http::verb::get, p + "/stale-artifacts", get_stale);
+  r.add(http::verb::get, p + "/search", get_search);
+  r.add(http::verb::post, p + "/invalidate", post_invalidate);
+  r.add(http::verb::get, p + "/marketplace", get_marketplace);
+}
+
+}  // namespace projcache::net

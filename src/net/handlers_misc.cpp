@@ -1,0 +1,114 @@
+// Health, SkillMeat's /api/v1/projects/cache routes, the events route without an upgrade, and
+// the dashboard assets.
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "cache/manager.hpp"
+#include "cache/refresh.hpp"
+#include "net/app_context.hpp"
+#include "net/assets.hpp"
+#include "net/handlers.hpp"
+#include "net/json_dto.hpp"
+#include "net/query.hpp"
+#include "net/refresh_await.hpp"
+#include "net/responses.hpp"
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace projcache::net {
+
+namespace {
+using awaitable_response = asio::awaitable<response>;
+
+awaitable_response get_healthz(request_context& c) {
+  co_return json_response(c.req, http::status::ok, json::object{{"status", "ok"}});
+}
+
+awaitable_response get_readyz(request_context& c) {
+  bool ready = c.app.job.ready();
+  co_return json_response(c.req, ready ? http::status::ok : http::status::service_unavailable,
+                          json::object{{"status", ready ? "ready" : "starting"}});
+}
+
+json::object project_cache_stats(app_context& app) {
+  auto s = app.mgr.status();
+  auto sched = app.job.schedule();
+  double ttl = static_cast<double>(app.mgr.config().ttl_minutes) * 60.0;
+  json::value age = nullptr;
+  bool valid = false;
+  if (sched.last_run_time) {
+    double a = static_cast<double>(now_micros() - *sched.last_run_time) / 1e6;
+    age = a;
+    valid = a < ttl;
+  }
+  return json::object{{"entries", s.total_projects},
+                      {"last_scan", time_or_null(sched.last_run_time)},
+                      {"last_update", time_or_null(s.last_refresh)},
+                      {"cache_ttl", ttl},
+                      {"is_valid", valid},
+                      {"age_seconds", age}};
+}
+
+awaitable_response get_project_cache_stats(request_context& c) {
+  co_return json_response(c.req, http::status::ok, project_cache_stats(c.app));
+}
+
+awaitable_response post_project_cache_refresh(request_context& c) {
+  std::optional<std::string> project_id;
+  const auto& body = c.req.body();
+  if (body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    boost::system::error_code ec;
+    auto doc = json::parse(body, ec);
+    validator v(c.params);
+    if (ec) {
+      v.add("json_invalid", {"body", 0}, "JSON decode error", json::object{}, json::object{{"error", ec.message()}});
+    } else if (!doc.is_object()) {
+      v.add("model_attributes_type", {"body"}, "Input should be a valid dictionary or object to extract fields from", doc);
+    } else if (auto it = doc.as_object().find("project_id"); it != doc.as_object().end() && !it->value().is_null()) {
+      if (it->value().is_string())
+        project_id = std::string(it->value().as_string());
+      else
+        v.add("string_type", {"body", "project_id"}, "Input should be a valid string", it->value());
+    }
+    if (!v.ok()) co_return validation_response(c.req, v.detail());
+  }
+  if (project_id && !c.app.mgr.project(*project_id))
+    co_return error_response(c.req, http::status::not_found, "Project '" + *project_id + "' not found");
+  auto r = co_await async_refresh(c.app.job, project_id, true, asio::use_awaitable);
+  std::string message = "Cache refreshed successfully";
+  if (!r.success) {
+    message = "Cache refreshed with errors: ";
+    for (std::size_t i = 0; i < r.errors.size(); ++i) message += (i ? "; " : "") + r.errors[i];
+  }
+  co_return json_response(c.req, http::status::ok,
+                          json::object{{"success", r.success}, {"message", message}, {"stats", project_cache_stats(c.app)}});
+}
+
+awaitable_response get_events_without_upgrade(request_context& c) {
+  auto res = error_response(c.req, http::status::upgrade_required, "WebSocket upgrade required");
+  res.set(http::field::upgrade, "websocket");
+  co_return res;
+}
+
+awaitable_response get_asset(request_context& c) {
+  std::string name = c.path == "/" ? "index.html" : c.path.substr(c.path.rfind('/') + 1);
+  auto a = find_asset(name);
+  if (!a) co_return error_response(c.req, http::status::not_found, "Not Found");
+  auto res = text_response(c.req, http::status::ok, std::string(a->content), a->content_type);
+  res.set(http::field::cache_control, "no-cache");
+  co_return res;
+}
+}  // namespace
+
+void register_misc_routes(router& r) {
+  r.add(http::verb::get, "/healthz", get_healthz);
+  r.add(http::verb::get, "/readyz", get_readyz);
+  r.add(http::verb::get, "/api/v1/projects/cache/stats", get_project_cache_stats);
+  r.add(http::verb::post, "/api/v1/projects/cache/refresh", post_project_cache_refresh);
+  r.add(http::verb::get, "/api/v1/cache/events", get_events_without_upgrade);
+  r.add(http::verb::get, "/", get_asset);
+  r.add(http::verb::get, "/assets/{name}", get_asset);
+}
+
+}  // namespace projcache::net

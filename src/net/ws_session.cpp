@@ -1,0 +1,279 @@
+#include "net/ws_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+#include <boost/log/trivial.hpp>
+#include <deque>
+#include <set>
+
+#include "common/time_format.hpp"
+#include "events/bus.hpp"
+#include "net/app_context.hpp"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+namespace projcache::net {
+
+class ws_session : public std::enable_shared_from_this<ws_session> {
+ public:
+  ws_session(beast::tcp_stream stream, app_context& app, std::string subprotocol)
+      : ws_(std::move(stream)), app_(app), subprotocol_(std::move(subprotocol)), wake_(ws_.get_executor()),
+        kill_(ws_.get_executor()) {}
+
+  asio::awaitable<void> run(request req);
+  void going_away() {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->request_close(websocket::close_code::going_away, "server shutting down");
+    });
+  }
+
+ private:
+  asio::awaitable<void> reader();
+  asio::awaitable<void> writer();
+  void send(std::string text) { enqueue(std::make_shared<const std::string>(std::move(text))); }
+  void enqueue(std::shared_ptr<const std::string> msg);
+  void on_event(const events::event_ptr& ev);
+  void handle_text(const std::string& text);
+  void subscribe(const json::object& o);
+  void unsubscribe();
+  bool wanted(const events::published_event& e) const;
+  void request_close(websocket::close_code code, std::string reason);
+  void error_reply(const std::string& detail) { send(json::serialize(json::object{{"op", "error"}, {"detail", detail}})); }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  app_context& app_;
+  std::string subprotocol_;
+  asio::steady_timer wake_, kill_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false, closed_ = false;
+  std::optional<websocket::close_reason> close_;
+  std::optional<std::uint64_t> bus_id_;
+  std::optional<std::set<std::string>> types_, projects_;
+  std::uint64_t last_seq_ = 0;
+  std::uint64_t registry_id_ = 0;
+};
+
+asio::awaitable<void> ws_session::run(request req) {
+  auto self = shared_from_this();
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = std::chrono::seconds(10);
+  t.idle_timeout = app_.opts.ws_idle_timeout;  // pings at half of it, closed when silent for all of it
+  t.keep_alive_pings = true;
+  ws_.set_option(t);
+  ws_.read_message_max(app_.opts.body_limit);
+  ws_.set_option(websocket::stream_base::decorator([proto = subprotocol_](websocket::response_type& res) {
+    res.set(http::field::server, "projcache");
+    if (!proto.empty()) res.set(http::field::sec_websocket_protocol, proto);
+  }));
+  auto [ec] = co_await ws_.async_accept(req, as_tuple_awaitable);
+  if (ec) co_return;
+  {
+    std::lock_guard lk(app_.ws_mu);
+    registry_id_ = app_.next_ws_id++;
+    app_.ws_sessions[registry_id_] = weak_from_this();
+  }
+  app_.stats.subscribers.fetch_add(1);
+  if (app_.stopping) request_close(websocket::close_code::going_away, "server shutting down");
+  asio::co_spawn(ws_.get_executor(), writer(), asio::detached);
+  co_await reader();
+  unsubscribe();
+  closed_ = true;
+  wake_.cancel();
+  kill_.cancel();
+  app_.stats.subscribers.fetch_sub(1);
+  std::lock_guard lk(app_.ws_mu);
+  app_.ws_sessions.erase(registry_id_);
+}
+
+asio::awaitable<void> ws_session::reader() {
+  auto self = shared_from_this();
+  beast::flat_buffer buf;
+  for (;;) {
+    auto [ec, n] = co_await ws_.async_read(buf, as_tuple_awaitable);
+    if (ec) co_return;  // closed, too big (Beast answers 1009 itself), timed out or reset
+    if (!ws_.got_text()) {
+      request_close(websocket::close_code::unknown_data, "binary frames are not accepted");
+    } else if (!close_) {
+      handle_text(beast::buffers_to_string(buf.data()));
+    }
+    buf.consume(buf.size());
+  }
+}
+
+asio::awaitable<void> ws_session::writer() {
+  auto self = shared_from_this();
+  for (;;) {
+    while (queue_.empty() && !close_ && !closed_) {
+      wake_.expires_at(asio::steady_timer::time_point::max());
+      co_await wake_.async_wait(as_tuple_awaitable);
+    }
+    if (closed_) co_return;
+    if (!queue_.empty()) {
+      auto msg = std::move(queue_.front());
+      queue_.pop_front();
+      queued_bytes_ -= msg->size();
+      writing_ = true;
+      ws_.text(true);
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(*msg), as_tuple_awaitable);
+      writing_ = false;
+      if (ec) co_return;
+      continue;
+    }
+    auto reason = *close_;
+    co_await ws_.async_close(reason, as_tuple_awaitable);
+    co_return;
+  }
+}
+
+void ws_session::enqueue(std::shared_ptr<const std::string> msg) {
+  if (close_ || closed_) return;
+  if (queue_.size() + 1 > app_.opts.ws_queue_messages || queued_bytes_ + msg->size() > app_.opts.ws_queue_bytes) {
+    // A client that does not read must not grow our memory: drop it, leave the others be.
+    app_.stats.dropped_clients.fetch_add(1);
+    BOOST_LOG_TRIVIAL(warning) << "websocket subscriber " << registry_id_ << " too slow (" << queue_.size()
+                               << " messages, " << queued_bytes_ << " bytes queued): closing";
+    queue_.clear();
+    queued_bytes_ = 0;
+    unsubscribe();
+    request_close(websocket::close_code::policy_error, "client too slow: send queue limit exceeded");
+    return;
+  }
+  queued_bytes_ += msg->size();
+  queue_.push_back(std::move(msg));
+  wake_.cancel();
+}
+
+void ws_session::request_close(websocket::close_code code, std::string reason) {
+  if (close_ || closed_) return;
+  close_ = websocket::close_reason(code, reason);
+  queue_.clear();
+  queued_bytes_ = 0;
+  wake_.cancel();
+  // A write stuck on a peer that reads nothing: give it a moment, then drop the socket.
+  kill_.expires_after(std::chrono::seconds(2));
+  kill_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->closed_) return;
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+  });
+}
+
+bool ws_session::wanted(const events::published_event& e) const {
+  if (types_ && !types_->count(std::string(events::to_string(e.type)))) return false;
+  if (projects_ && (!e.project_id || !projects_->count(*e.project_id))) return false;
+  return true;
+}
+
+void ws_session::on_event(const events::event_ptr& ev) {
+  if (!bus_id_ || ev->seq <= last_seq_) return;  // each event at most once, in order
+  last_seq_ = ev->seq;
+  if (wanted(*ev)) enqueue(ev->json);
+}
+
+void ws_session::unsubscribe() {
+  if (bus_id_) app_.bus.unsubscribe(*bus_id_);
+  bus_id_.reset();
+}
+
+void ws_session::handle_text(const std::string& text) {
+  boost::system::error_code ec;
+  auto doc = json::parse(text, ec);
+  if (ec || !doc.is_object()) return error_reply("message must be a JSON object");
+  auto& o = doc.as_object();
+  auto op = o.find("op");
+  if (op == o.end() || !op->value().is_string()) return error_reply("missing \"op\"");
+  auto name = op->value().as_string();
+  if (name == "ping") return send(R"({"op":"pong"})");
+  if (name == "unsubscribe") {
+    unsubscribe();
+    return send(R"({"op":"unsubscribed"})");
+  }
+  if (name == "subscribe") return subscribe(o);
+  error_reply("unknown op \"" + std::string(name) + "\"");
+}
+
+void ws_session::subscribe(const json::object& o) {
+  std::optional<std::set<std::string>> types, projects;
+  std::optional<std::uint64_t> since;
+  std::optional<std::string> epoch;
+  auto string_set = [&](const char* key, std::optional<std::set<std::string>>& out) -> bool {
+    auto it = o.find(key);
+    if (it == o.end() || it->value().is_null()) return true;
+    if (!it->value().is_array()) return false;
+    out.emplace();
+    for (auto& v : it->value().as_array()) {
+      if (!v.is_string()) return false;
+      out->insert(std::string(v.as_string()));
+    }
+    return true;
+  };
+  if (!string_set("types", types)) return error_reply("\"types\" must be an array of strings");
+  if (!string_set("project_ids", projects)) return error_reply("\"project_ids\" must be an array of strings");
+  if (types)
+    for (auto& t : *types)
+      if (!events::parse_event_type(t)) return error_reply("unknown event type \"" + t + "\"");
+  if (auto it = o.find("since"); it != o.end() && !it->value().is_null()) {
+    const auto& v = it->value();
+    if (v.is_uint64()) since = v.as_uint64();
+    else if (v.is_int64() && v.as_int64() >= 0) since = static_cast<std::uint64_t>(v.as_int64());
+    else return error_reply("\"since\" must be a non-negative integer");
+  }
+  if (auto it = o.find("epoch"); it != o.end() && !it->value().is_null()) {
+    if (!it->value().is_string()) return error_reply("\"epoch\" must be a string");
+    epoch = std::string(it->value().as_string());
+  }
+
+  unsubscribe();
+  types_ = std::move(types);
+  projects_ = std::move(projects);
+  bool other_run = epoch && *epoch != app_.bus.epoch();
+  auto weak = weak_from_this();
+  auto ex = ws_.get_executor();
+  auto [id, replay] = app_.bus.subscribe(
+      [weak, ex](const events::event_ptr& ev) {
+        asio::post(ex, [weak, ev] {
+          if (auto s = weak.lock()) s->on_event(ev);
+        });
+      },
+      other_run ? std::nullopt : since);
+  bus_id_ = id;
+  last_seq_ = replay.current_seq;
+  send(json::serialize(json::object{{"op", "subscribed"}, {"seq", replay.current_seq}, {"epoch", app_.bus.epoch()}}));
+  if (since && (other_run || replay.too_old)) {
+    events::event e;
+    e.type = events::event_type::resync_required;
+    e.extra = {{"reason", other_run ? "epoch is not this server run" : "since is older than the kept events"}};
+    send(events::to_json(e, std::nullopt, now_micros()));
+    return;
+  }
+  for (auto& ev : replay.events)
+    if (wanted(*ev)) enqueue(ev->json);
+}
+
+void start_ws_session(beast::tcp_stream stream, request req, std::string subprotocol, app_context& app) {
+  auto ex = stream.get_executor();
+  auto s = std::make_shared<ws_session>(std::move(stream), app, std::move(subprotocol));
+  asio::co_spawn(ex, s->run(std::move(req)), asio::detached);
+}
+
+void close_all_ws_sessions(app_context& app) {
+  std::vector<std::shared_ptr<ws_session>> live;
+  {
+    std::lock_guard lk(app.ws_mu);
+    for (auto& [_, w] : app.ws_sessions)
+      if (auto s = w.lock()) live.push_back(std::move(s));
+  }
+  for (auto& s : live) s->going_away();
+}
+
+}  // namespace projcache::net

@@ -1,0 +1,52 @@
+#pragma once
+// What every session and handler of a running server shares.
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "net/options.hpp"
+#include "net/router.hpp"
+
+namespace projcache::cache {
+class manager;
+class refresh_job;
+class watcher;
+class marketplace_fetcher;
+}  // namespace projcache::cache
+namespace projcache::events {
+class bus;
+}
+
+namespace projcache::net {
+
+class ws_session;
+
+struct server_stats {
+  std::atomic<std::int64_t> connections{0};
+  std::atomic<std::int64_t> in_flight{0};
+  std::atomic<std::int64_t> subscribers{0};
+  std::atomic<std::int64_t> dropped_clients{0};
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> refused_connections{0};
+};
+
+struct app_context {
+  cache::manager& mgr;
+  cache::refresh_job& job;
+  events::bus& bus;
+  cache::watcher* watcher = nullptr;
+  cache::marketplace_fetcher* market = nullptr;
+  options opts;
+  server_stats stats;
+  router routes;
+  std::atomic<bool> stopping{false};
+
+  std::mutex ws_mu;
+  std::map<std::uint64_t, std::weak_ptr<ws_session>> ws_sessions;
+  std::uint64_t next_ws_id = 1;
+};
+
+}  // namespace projcache::net

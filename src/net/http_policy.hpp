@@ -1,0 +1,23 @@
+#pragma once
+// The rules a localhost service applies before routing: Host (DNS rebinding), CORS origins,
+// and the API key (compared in constant time, never logged).
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "net/options.hpp"
+
+namespace projcache::net {
+
+bool host_allowed(const options& o, std::string_view host_header);
+bool origin_allowed(const options& o, std::string_view origin);
+
+enum class auth_result { ok, missing, invalid };
+// key_header: X-API-Key; subprotocols: Sec-WebSocket-Protocol (may carry "apikey.<key>").
+// selected receives the subprotocol to echo when the key came that way.
+auth_result check_api_key(const options& o, std::optional<std::string_view> key_header,
+                          std::optional<std::string_view> subprotocols = std::nullopt,
+                          std::string* selected = nullptr);
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace projcache::net

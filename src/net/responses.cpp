@@ -1,0 +1,29 @@
+#include "net/responses.hpp"
+
+#include <boost/json.hpp>
+
+namespace projcache::net {
+
+response text_response(const request& req, http::status status, std::string body, std::string_view content_type) {
+  response res{status, req.version()};
+  res.set(http::field::server, "projcache");
+  res.set(http::field::content_type, content_type);
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+response json_response(const request& req, http::status status, const boost::json::value& body) {
+  return text_response(req, status, boost::json::serialize(body), "application/json");
+}
+
+response error_response(const request& req, http::status status, std::string_view detail) {
+  return json_response(req, status, boost::json::object{{"detail", detail}});
+}
+
+response validation_response(const request& req, const boost::json::value& detail) {
+  return json_response(req, http::status::unprocessable_entity, boost::json::object{{"detail", detail}});
+}
+
+}  // namespace projcache::net

@@ -1,0 +1,15 @@
+#pragma once
+// Building responses: JSON bodies, FastAPI-style errors, and the headers every answer carries.
+#include <boost/json/value.hpp>
+#include <string_view>
+
+#include "net/router.hpp"
+
+namespace projcache::net {
+
+response json_response(const request& req, http::status status, const boost::json::value& body);
+response error_response(const request& req, http::status status, std::string_view detail);
+response validation_response(const request& req, const boost::json::value& detail);
+response text_response(const request& req, http::status status, std::string body, std::string_view content_type);
+
+}  // namespace projcache::net
