@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <filesystem>
@@ -122,6 +123,8 @@ int cmd_refresh(const config& cfg, std::optional<std::string> project, bool forc
     mgr.open();
     cache::refresh_job job(ioc, mgr);
     int code = 0;
+    // The scans run on the job's pool: keep run() waiting for their results.
+    auto work = boost::asio::make_work_guard(ioc);
     auto done = [&](cache::refresh_result r) {
       json::array errs;
       for (auto& e : r.errors) errs.emplace_back(e);
@@ -132,6 +135,7 @@ int cmd_refresh(const config& cfg, std::optional<std::string> project, bool forc
                                                 {"duration_seconds", r.duration_seconds}})
                 << "\n";
       code = r.success ? 0 : 1;
+      work.reset();
       ioc.stop();
     };
     if (project)

@@ -38,6 +38,10 @@ const std::vector<key_doc>& config_keys() {
       {"allowed_hosts", "SKILLMEAT_CACHE_ALLOWED_HOSTS", "", "extra Host names accepted (':'-separated)"},
       {"cors_origins", "SKILLMEAT_CACHE_CORS_ORIGINS", "http://localhost:3000,...", "allowed browser origins (','-separated)"},
       {"max_connections", "SKILLMEAT_CACHE_MAX_CONNECTIONS", "1024", "open connections at most"},
+      {"request_timeout_ms", "SKILLMEAT_CACHE_REQUEST_TIMEOUT_MS", "10000", "time to read a whole request"},
+      {"idle_timeout_ms", "SKILLMEAT_CACHE_IDLE_TIMEOUT_MS", "60000", "keep-alive wait for the next request"},
+      {"ws_queue_messages", "SKILLMEAT_CACHE_WS_QUEUE_MESSAGES", "4096", "events queued per WebSocket client at most"},
+      {"ws_queue_bytes", "SKILLMEAT_CACHE_WS_QUEUE_BYTES", "8388608", "bytes queued per WebSocket client at most"},
   };
   return keys;
 }
@@ -209,6 +213,10 @@ config load_config(const flag_values& flags, env_lookup env) {
   if (auto* r = get("allowed_hosts")) n.allowed_hosts = r->values;
   if (auto* r = get("cors_origins")) n.cors_origins = r->values;
   if (auto* r = get("max_connections")) n.max_connections = static_cast<std::size_t>(as_int("max_connections", *r, 1, 1'000'000));
+  if (auto* r = get("request_timeout_ms")) n.request_timeout = std::chrono::milliseconds(as_int("request_timeout_ms", *r, 10, 3'600'000));
+  if (auto* r = get("idle_timeout_ms")) n.idle_timeout = std::chrono::milliseconds(as_int("idle_timeout_ms", *r, 10, 3'600'000));
+  if (auto* r = get("ws_queue_messages")) n.ws_queue_messages = static_cast<std::size_t>(as_int("ws_queue_messages", *r, 1, 10'000'000));
+  if (auto* r = get("ws_queue_bytes")) n.ws_queue_bytes = static_cast<std::size_t>(as_int("ws_queue_bytes", *r, 1024, 1LL << 32));
   if (auto* r = get("log_level")) {
     c.log_level = r->values.at(0);
     if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" && c.log_level != "warning" &&

@@ -57,6 +57,7 @@ demo_world write_demo_world(const fs::path& dir) {
 
   for (auto& project : {"webapp", "api", "tools"}) {
     fs::path claude = dev / project / ".claude";
+    fs::create_directories(claude);
     fs::copy(col, claude, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
   }
   write(dev / "webapp" / ".claude" / "commands" / "legacy.md", "A command the collection dropped.\n");

@@ -159,7 +159,8 @@ void refresh_job::rescan() {
       auto before = mgr_.current();
       reconcile(std::move(found));
       // New projects are refreshed at once.
-      for (auto& [id, p] : mgr_.current()->projects)
+      auto after = mgr_.current();
+      for (auto& [id, p] : after->projects)
         if (!before->projects.count(id)) enqueue(id, p->row.path, std::make_shared<collection_memo>(), nullptr);
       if (on_full_refresh_) on_full_refresh_();
     });
@@ -179,7 +180,8 @@ void refresh_job::reconcile(std::vector<fs::path> found) {
       mgr_.bus().publish(e);
     }
   }
-  for (auto& [id, p] : mgr_.current()->projects) {
+  auto snap = mgr_.current();  // held: remove_project replaces the current snapshot
+  for (auto& [id, p] : snap->projects) {
     if (found_ids.count(id) || jobs_.count(id)) continue;
     std::string path = p->row.path;
     mgr_.remove_project(id);
@@ -208,7 +210,8 @@ void refresh_job::refresh_all(bool force, done_fn done) {
       if (on_full_refresh_) on_full_refresh_();
       micros now = now_micros();
       std::vector<project_ptr> targets;
-      for (auto& [id, p] : mgr_.current()->projects)
+      auto snap = mgr_.current();
+      for (auto& [id, p] : snap->projects)
         if (force || mgr_.is_stale(*p, now)) targets.push_back(p);
 
       struct batch {
@@ -323,7 +326,7 @@ void refresh_job::start_attempt(job& j) {
   });
 
   auto entry = mgr_.project(j.id);
-  asio::post(pool_, [this, id = j.id, path = j.path, token = j.token, memo = j.memo, entry] {
+  asio::post(pool_, [this, id = j.id, path = j.path, token = j.token, memo = j.memo, entry, attempt = j.attempt] {
     lower_thread_priority();
     previous_rows prev;
     if (entry)
@@ -331,6 +334,7 @@ void refresh_job::start_attempt(job& j) {
     project_scan scan;
     bool retryable = false;
     try {
+      if (scan_fault_) scan_fault_(path, attempt);
       scan_context ctx{mgr_.collections(), mgr_.hasher(), *memo};
       scan = scan_project(fs::path(path), ctx, prev);
       if (scan.error) retryable = scan.error->retryable;

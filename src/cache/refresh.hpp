@@ -57,6 +57,11 @@ class refresh_job {
   strand_type& write_strand() { return strand_; }
   // Called on the write strand after each full refresh (the watcher re-reads its watch set).
   void set_on_full_refresh(std::function<void()> f) { on_full_refresh_ = std::move(f); }
+  // Test seam: runs on the worker before each scan attempt (path, attempt number); what it
+  // throws fails the attempt as an I/O error would. Set before start().
+  void set_scan_fault(std::function<void(const std::string&, int)> f) { scan_fault_ = std::move(f); }
+  // No scan queued, running or waiting for a retry (read on the write strand).
+  bool idle() const { return jobs_.empty(); }
 
  private:
   struct job;
@@ -86,6 +91,7 @@ class refresh_job {
   mutable std::mutex sched_mu_;
   refresh_schedule sched_;
   std::function<void()> on_full_refresh_;
+  std::function<void(const std::string&, int)> scan_fault_;
 };
 
 }  // namespace projcache::cache

@@ -80,6 +80,7 @@ void watcher::stop() {
     watch_count_ = 0;
     for (auto& [_, p] : debounce_) p.timer->cancel();
     debounce_.clear();
+    pending_ = 0;
     fallback_timer_.cancel();
     boost::system::error_code ec;
     fd_->close(ec);
@@ -250,7 +251,8 @@ void watcher::handle(int wd, std::uint32_t mask, const std::string& name) {
   if (under(full, collections) || full == collections) {
     std::string rest = full.size() > collections.size() ? full.substr(collections.size() + 1) : "";
     std::string name_of = rest.substr(0, rest.find('/'));
-    for (auto& [id, p] : mgr_.current()->projects)
+    auto snap = mgr_.current();
+    for (auto& [id, p] : snap->projects)
       if (name_of.empty() || p->collections_used.count(name_of)) touch_project(id);
     return;
   }
@@ -283,6 +285,7 @@ void watcher::touch_project(const std::string& id) {
   auto now = std::chrono::steady_clock::now();
   auto& p = debounce_[id];
   if (!p.timer) {
+    ++pending_;
     p.timer = std::make_unique<asio::steady_timer>(strand_);
     p.first = now;
   }
@@ -291,6 +294,7 @@ void watcher::touch_project(const std::string& id) {
   p.timer->async_wait([this, id](boost::system::error_code ec) {
     if (ec || !running_) return;
     debounce_.erase(id);
+    --pending_;
     if (id.empty())
       job_.rescan();
     else

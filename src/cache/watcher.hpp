@@ -36,6 +36,8 @@ class watcher {
   std::uint64_t events_seen() const { return events_seen_.load(); }
   // Test seam: handle the kernel's queue overflow as if it had happened.
   void inject_overflow();
+  // Debounce timers waiting to fire (projects, and a rescan); 0 when the watcher is quiet.
+  std::size_t pending() const { return pending_.load(); }
 
  private:
   enum class kind { collections, profile_root, search_tree };
@@ -44,7 +46,7 @@ class watcher {
     kind k;
     int depth;  // below its search root, for search_tree watches
   };
-  struct pending {
+  struct pending_refresh {
     std::unique_ptr<boost::asio::steady_timer> timer;
     std::chrono::steady_clock::time_point first;
   };
@@ -69,11 +71,12 @@ class watcher {
   std::unordered_map<std::string, int> by_path_;
   std::map<std::string, std::string> profile_roots_;  // "<project>/<root>" -> project id
   std::set<std::string> fallback_roots_;
-  std::map<std::string, pending> debounce_;  // project id, or "" for a rescan
+  std::map<std::string, pending_refresh> debounce_;  // project id, or "" for a rescan
   boost::asio::steady_timer fallback_timer_;
   std::atomic<bool> running_{false};
   std::atomic<std::int64_t> watch_count_{0};
   std::atomic<std::uint64_t> events_seen_{0};
+  std::atomic<std::size_t> pending_{0};
   mutable std::mutex state_mu_;
   std::vector<std::string> fallback_list_;
 };

@@ -8,6 +8,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 #include <boost/log/trivial.hpp>
+#include <array>
 #include <deque>
 #include <set>
 
@@ -39,6 +40,7 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
  private:
   asio::awaitable<void> reader();
   asio::awaitable<void> writer();
+  asio::awaitable<void> linger();
   void send(std::string text) { enqueue(std::make_shared<const std::string>(std::move(text))); }
   void enqueue(std::shared_ptr<const std::string> msg);
   void on_event(const events::event_ptr& ev);
@@ -75,6 +77,10 @@ asio::awaitable<void> ws_session::run(request req) {
     res.set(http::field::server, "projcache");
     if (!proto.empty()) res.set(http::field::sec_websocket_protocol, proto);
   }));
+  // A bounded kernel send buffer: a client that stops reading backs up into our (bounded)
+  // queue soon, instead of into megabytes of socket memory.
+  boost::system::error_code opt_ec;
+  beast::get_lowest_layer(ws_).socket().set_option(asio::socket_base::send_buffer_size(64 * 1024), opt_ec);
   auto [ec] = co_await ws_.async_accept(req, as_tuple_awaitable);
   if (ec) co_return;
   {
@@ -90,9 +96,26 @@ asio::awaitable<void> ws_session::run(request req) {
   closed_ = true;
   wake_.cancel();
   kill_.cancel();
+  co_await linger();
   app_.stats.subscribers.fetch_sub(1);
   std::lock_guard lk(app_.ws_mu);
   app_.ws_sessions.erase(registry_id_);
+}
+
+// Closing a socket with unread input makes the kernel answer RST, which can overtake the
+// close frame already sent (after a 1009, say): stop sending, drain briefly, then close.
+asio::awaitable<void> ws_session::linger() {
+  auto& tcp = beast::get_lowest_layer(ws_);
+  if (!tcp.socket().is_open()) co_return;
+  boost::system::error_code ec;
+  tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  tcp.expires_after(std::chrono::seconds(1));
+  std::array<char, 4096> scratch;
+  for (;;) {
+    auto [rec, n] = co_await tcp.async_read_some(asio::buffer(scratch), as_tuple_awaitable);
+    if (rec) break;
+  }
+  tcp.socket().close(ec);
 }
 
 asio::awaitable<void> ws_session::reader() {

@@ -1,0 +1,133 @@
+#include <signal.h>
+#include <stdio.h>
+
+#include <boost/json.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include "server_fixture.hpp"
+
+using namespace projcache::test;
+
+BOOST_AUTO_TEST_SUITE(cli)
+
+BOOST_AUTO_TEST_CASE(migrate_up_twice_down_up) {
+  temp_dir d;
+  std::map<std::string, std::string> env{{"SKILLMEAT_HOME", d.path().string()}};
+  auto up = run_projcache({"migrate", "up"}, env);
+  BOOST_TEST(up.code == 0);
+  BOOST_TEST(up.out.find("applied 1 migration(s)") != std::string::npos);
+  BOOST_TEST(run_projcache({"migrate", "up"}, env).out.find("applied 0 migration(s)") != std::string::npos);
+  auto down = run_projcache({"migrate", "down"}, env);
+  BOOST_TEST(down.out.find("schema version 0") != std::string::npos);
+  BOOST_TEST(run_projcache({"migrate", "up"}, env).code == 0);
+  BOOST_TEST(run_projcache({"migrate", "status"}, env).out.find("applied 1_initial") != std::string::npos);
+  BOOST_TEST(run_projcache({"check"}, env).out.find("quick_check: ok") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(serve_help_lists_every_option_of_the_contract) {
+  auto help = run_projcache({"serve", "--help"}, {});
+  BOOST_TEST(help.code == 0);
+  for (auto* flag : {"--cache-path", "--ttl-minutes", "--refresh-interval-hours", "--max-concurrent-refreshes",
+                     "--enable-background-refresh", "--retry-base-seconds", "--refresh-timeout-seconds", "--debounce-ms",
+                     "--search-roots", "--projects", "--host", "--port", "--marketplace-url", "--home", "--api-key"})
+    BOOST_TEST_CONTEXT(flag) { BOOST_TEST(help.out.find(flag) != std::string::npos); }
+  for (auto* env : {"SKILLMEAT_CACHE_PATH", "SKILLMEAT_CACHE_TTL_MINUTES", "SKILLMEAT_CACHE_SEARCH_ROOTS", "SKILLMEAT_HOME"})
+    BOOST_TEST(help.out.find(env) != std::string::npos);
+  BOOST_TEST(run_projcache({"version"}, {}).out.starts_with("projcache "));
+  BOOST_TEST(run_projcache({"frobnicate"}, {}).code == 2);
+}
+
+BOOST_AUTO_TEST_CASE(bad_configuration_exits_2_naming_the_key) {
+  temp_dir d;
+  auto r = run_projcache({"serve", "--port", "0"}, {{"SKILLMEAT_HOME", d.path().string()}, {"SKILLMEAT_CACHE_TTL_MINUTES", "soon"}});
+  BOOST_TEST(r.code == 2);
+  BOOST_TEST(r.err.find("ttl_minutes") != std::string::npos);
+  BOOST_TEST(r.err.find("SKILLMEAT_CACHE_TTL_MINUTES") != std::string::npos);
+  write_file(d / "config.toml", "[cache]\nport = \"high\"\n");
+  auto f = run_projcache({"status"}, {{"SKILLMEAT_HOME", d.path().string()}});
+  BOOST_TEST(f.code == 2);
+  BOOST_TEST(f.err.find("config.toml") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(sidecar_handshake_lock_and_graceful_stop) {
+  temp_dir d;
+  auto w = build_reference_world(d.path());
+  std::map<std::string, std::string> env{{"SKILLMEAT_HOME", w.home.string()}, {"SKILLMEAT_CACHE_SEARCH_ROOTS", w.dev.string()}};
+  auto port_file = d / "port.json";
+  server_process proc({"--port-file", port_file.string()}, env);
+  auto ready = boost::json::parse(proc.ready_line()).as_object();
+  BOOST_TEST(ready.at("event").as_string() == "ready");
+  BOOST_TEST(ready.at("port").as_int64() == proc.port());
+  BOOST_TEST(ready.at("pid").as_int64() == proc.pid());
+  BOOST_TEST(ready.at("db").as_string() == (w.home / "cache/projcache.db").string());
+  BOOST_TEST(ready.at("url").as_string() == "http://127.0.0.1:" + std::to_string(proc.port()));
+  BOOST_TEST(read_file(port_file) == proc.ready_line() + "\n");
+  BOOST_TEST(http_get(proc.port(), "/healthz").status == 200);
+
+  auto second = run_projcache({"serve", "--port", "0", "--exit-with-parent", "false"}, env);
+  BOOST_TEST(second.code == 3);
+  BOOST_TEST(second.err.find("already") != std::string::npos);
+
+  auto t0 = std::chrono::steady_clock::now();
+  BOOST_TEST(proc.stop(SIGTERM) == 0);
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)));
+  BOOST_TEST(run_projcache({"check"}, env).out.find("ok") != std::string::npos);  // closed cleanly
+}
+
+BOOST_AUTO_TEST_CASE(exits_when_its_parent_dies) {
+  temp_dir d;
+  auto port_file = d / "port.json";
+  std::string cmd = "SKILLMEAT_HOME=" + (d / "home").string() + " SKILLMEAT_CACHE_SEARCH_ROOTS=" + (d / "none").string() +
+                    " sh -c '\"" + projcache_binary() + "\" serve --port 0 --port-file " + port_file.string() +
+                    " >/dev/null 2>&1 </dev/null & echo $$; wait' ";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  BOOST_REQUIRE(p);
+  char buf[32] = {};
+  BOOST_REQUIRE(::fgets(buf, sizeof buf, p));
+  pid_t shell = std::stoi(buf);
+  BOOST_REQUIRE(eventually([&] { return fs::exists(port_file); }));
+  pid_t server = static_cast<pid_t>(boost::json::parse(read_file(port_file)).at("pid").as_int64());
+  ::kill(shell, SIGKILL);
+  ::pclose(p);
+  auto gone = [&] {
+    if (::kill(server, 0) != 0) return true;
+    auto stat = read_file("/proc/" + std::to_string(server) + "/stat");
+    return stat.empty() || stat.find(") Z ") != std::string::npos;
+  };
+  BOOST_TEST(eventually(gone, std::chrono::milliseconds(2000)));
+}
+
+BOOST_AUTO_TEST_CASE(one_shot_refresh_and_status_without_a_server) {
+  temp_dir d;
+  auto w = build_reference_world(d.path());
+  std::map<std::string, std::string> env{{"SKILLMEAT_HOME", w.home.string()}, {"SKILLMEAT_CACHE_SEARCH_ROOTS", w.dev.string()}};
+  auto r = run_projcache({"refresh"}, env);
+  BOOST_TEST(r.code == 1);  // the broken project
+  BOOST_TEST(r.out.find("\"projects_refreshed\":3") != std::string::npos);
+  auto st = run_projcache({"status"}, env);
+  BOOST_TEST(st.code == 0);
+  BOOST_TEST(st.out.find("\"total_projects\":4") != std::string::npos);
+  BOOST_TEST(st.out.find("\"total_artifacts\":8") != std::string::npos);
+  BOOST_TEST(run_projcache({"clear", "--yes"}, env).code == 0);
+  BOOST_TEST(run_projcache({"status"}, env).out.find("\"total_projects\":0") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(demo_world_has_every_drift_state) {
+  temp_dir d;
+  BOOST_TEST(run_projcache({"demo", (d / "demo").string()}, {}).code == 0);
+  server_process proc({}, {{"SKILLMEAT_HOME", (d / "demo/home").string()}, {"SKILLMEAT_CACHE_SEARCH_ROOTS", (d / "demo/dev").string()}});
+  BOOST_REQUIRE(eventually([&] { return http_get(proc.port(), "/readyz").status == 200; }));
+  auto projects = http_get(proc.port(), "/api/v1/cache/projects").json().at("items").as_array();
+  BOOST_TEST(projects.size() == 3u);
+  std::map<std::string, std::int64_t> drift;
+  for (auto& p : projects)
+    for (auto& [k, v] : p.at("drift_counts").as_object()) drift[std::string(k)] += v.as_int64();
+  for (auto* state : {"synced", "outdated", "modified", "conflict", "removed", "missing"})
+    BOOST_TEST_CONTEXT(state) { BOOST_TEST(drift[state] > 0); }
+  auto page = http_get(proc.port(), "/");
+  BOOST_TEST(page.status == 200);
+  BOOST_TEST(page.header("content-type").starts_with("text/html"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

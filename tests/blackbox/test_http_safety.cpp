@@ -1,0 +1,126 @@
+#include <boost/test/unit_test.hpp>
+#include <future>
+
+#include "server_fixture.hpp"
+
+using namespace projcache::test;
+
+BOOST_AUTO_TEST_SUITE(http_safety)
+
+BOOST_AUTO_TEST_CASE(api_key_rules) {
+  live_server srv(env_map{{"SKILLMEAT_API_KEY_ENABLED", "true"}, {"SKILLMEAT_API_KEY", "s3cret"}});
+  auto missing = srv.get("/api/v1/cache/status");
+  BOOST_TEST(missing.status == 401);
+  BOOST_TEST(missing.body == R"({"detail":"API key required"})");
+  BOOST_TEST(missing.header("www-authenticate") == "ApiKey");
+  auto wrong = srv.get("/api/v1/cache/status", {{"X-API-Key", "nope"}});
+  BOOST_TEST(wrong.status == 403);
+  BOOST_TEST(wrong.body == R"({"detail":"Invalid API key"})");
+  BOOST_TEST(srv.get("/api/v1/cache/status", {{"X-API-Key", "s3cret"}}).status == 200);
+  BOOST_TEST(srv.get("/healthz").status == 200);
+  BOOST_TEST(srv.get("/readyz").status == 200);
+  BOOST_TEST(srv.post("/api/v1/projects/cache/refresh", "").status == 401);
+  BOOST_TEST(srv.proc->stderr_text().find("s3cret") == std::string::npos);  // never logged
+}
+
+BOOST_AUTO_TEST_CASE(host_cors_and_routing) {
+  live_server srv;
+  auto bad_host = srv.get("/api/v1/cache/status", {{"Host", "evil.example:8765"}});
+  BOOST_TEST(bad_host.status == 400);
+  BOOST_TEST(bad_host.body == R"({"detail":"Invalid host header"})");
+  BOOST_TEST(srv.get("/healthz", {{"Host", "localhost:1234"}}).status == 200);
+  BOOST_TEST(srv.get("/healthz", {{"Host", "[::1]:1234"}}).status == 200);
+
+  auto pre = http_request(srv.port(), "OPTIONS", "/api/v1/cache/status", "",
+                          {{"Origin", "http://localhost:3000"}, {"Access-Control-Request-Method", "GET"}});
+  BOOST_TEST(pre.status == 200);
+  BOOST_TEST(pre.header("access-control-allow-origin") == "http://localhost:3000");
+  auto evil = http_request(srv.port(), "OPTIONS", "/api/v1/cache/status", "",
+                           {{"Origin", "http://evil.example"}, {"Access-Control-Request-Method", "GET"}});
+  BOOST_TEST(evil.status == 400);
+  BOOST_TEST(evil.header("access-control-allow-origin").empty());
+  auto simple = srv.get("/api/v1/cache/status", {{"Origin", "http://localhost:5173"}});
+  BOOST_TEST(simple.header("access-control-allow-origin") == "http://localhost:5173");
+  BOOST_TEST(srv.get("/api/v1/cache/status", {{"Origin", "http://evil.example"}}).header("access-control-allow-origin").empty());
+
+  auto nf = srv.get("/api/v1/nope");
+  BOOST_TEST(nf.status == 404);
+  BOOST_TEST(nf.body == R"({"detail":"Not Found"})");
+  auto na = srv.get("/api/v1/cache/refresh");
+  BOOST_TEST(na.status == 405);
+  BOOST_TEST(na.header("allow") == "POST");
+  BOOST_TEST(!srv.get("/api/v1/cache/status").header("x-request-id").empty());
+}
+
+BOOST_AUTO_TEST_CASE(limits_and_garbage) {
+  live_server srv(env_map{{"SKILLMEAT_CACHE_MAX_CONNECTIONS", "20"}});
+  auto huge_body = srv.post("/api/v1/cache/refresh", std::string(70 * 1024, ' '));
+  BOOST_TEST(huge_body.status == 413);
+  auto big_header = raw_exchange(srv.port(),
+                                 "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n",
+                                 std::chrono::milliseconds(3000));
+  BOOST_TEST(big_header.starts_with("HTTP/1.1 431"));
+  auto garbage = raw_exchange(srv.port(), "\x01\x02 not http at all\r\n\r\n", std::chrono::milliseconds(3000));
+  BOOST_TEST(garbage.starts_with("HTTP/1.1 400"));
+  // Pipelined requests on one connection come back in order.
+  auto two = raw_exchange(srv.port(),
+                          "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /readyz HTTP/1.1\r\nHost: localhost\r\n"
+                          "Connection: close\r\n\r\n",
+                          std::chrono::milliseconds(3000));
+  BOOST_TEST(two.find("\"ok\"") < two.find("\"ready\""));
+  BOOST_TEST(srv.get("/healthz").status == 200);  // still serving everyone else
+}
+
+BOOST_AUTO_TEST_CASE(slow_partial_request_is_closed) {
+  live_server srv(env_map{{"SKILLMEAT_CACHE_REQUEST_TIMEOUT_MS", "300"}});
+  // Never finishes its headers; the server closes it after the request timeout.
+  auto t0 = std::chrono::steady_clock::now();
+  auto got = raw_exchange(srv.port(), "GET /healthz HTTP/1.1\r\nHost: local", std::chrono::milliseconds(8000));
+  auto took = std::chrono::steady_clock::now() - t0;
+  BOOST_TEST(got.empty());
+  BOOST_TEST((took < std::chrono::milliseconds(7000)));
+  BOOST_TEST(srv.get("/healthz").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(too_many_connections_are_refused_others_unaffected) {
+  live_server srv(env_map{{"SKILLMEAT_CACHE_MAX_CONNECTIONS", "8"}});
+  boost::asio::io_context ioc;
+  std::vector<boost::asio::ip::tcp::socket> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.emplace_back(ioc);
+    idle.back().connect({boost::asio::ip::make_address("127.0.0.1"), srv.port()});
+  }
+  BOOST_REQUIRE(eventually([&] { return raw_exchange(srv.port(), "", std::chrono::milliseconds(300)).starts_with("HTTP/1.1 503"); }));
+  idle.pop_back();
+  idle.pop_back();
+  BOOST_TEST(eventually([&] {
+    try {
+      return srv.get("/healthz").status == 200;
+    } catch (...) {
+      return false;
+    }
+  }));
+}
+
+BOOST_AUTO_TEST_CASE(status_answers_while_a_long_refresh_runs) {
+  live_server srv;
+  for (int i = 0; i < 6000; ++i)
+    write_file(srv.w.dev / "app/.claude/skills/canvas-design/bulk" / (std::to_string(i) + ".md"), std::string(2048, 'x'));
+  auto refresh = std::async(std::launch::async, [&] {
+    return srv.post("/api/v1/cache/refresh", "{\"project_id\": \"" + srv.w.app_id + "\", \"force\": true}");
+  });
+  int answered_during = 0;
+  while (refresh.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto st = srv.get("/api/v1/cache/status");
+    BOOST_TEST(st.status == 200);
+    if (refresh.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
+      ++answered_during;
+      BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1000)));
+    }
+  }
+  BOOST_TEST(refresh.get().status == 200);
+  BOOST_TEST(answered_during > 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

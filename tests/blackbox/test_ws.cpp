@@ -1,0 +1,155 @@
+#include <boost/test/unit_test.hpp>
+
+#include "server_fixture.hpp"
+
+using namespace projcache::test;
+namespace json = boost::json;
+
+namespace {
+std::string type_of(const json::value& v) { return std::string(v.at("type").as_string()); }
+
+// Reads until an event of `type` (for `project`, when given) arrives; returns every message read.
+std::vector<json::value> read_until(ws_client& c, const std::string& type, const std::string& project = "") {
+  std::vector<json::value> seen;
+  for (;;) {
+    auto m = c.read_json(std::chrono::milliseconds(15000));
+    seen.push_back(m);
+    if (m.as_object().contains("type") && type_of(m) == type &&
+        (project.empty() || (m.at("project_id").is_string() && m.at("project_id").as_string() == project)))
+      return seen;
+  }
+}
+
+json::object subscribe(ws_client& c, const std::string& body = R"({"op":"subscribe"})") {
+  c.send(body);
+  auto m = c.read_json().as_object();
+  BOOST_REQUIRE(m.at("op").as_string() == "subscribed");
+  return m;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(websocket_events)
+
+BOOST_AUTO_TEST_CASE(events_from_a_forced_refresh_in_seq_order) {
+  live_server srv;
+  ws_client c(srv.port());
+  auto sub = subscribe(c);
+  BOOST_TEST(sub.at("seq").as_int64() > 0);
+  BOOST_TEST(sub.at("epoch").as_string().size() == 16u);
+  write_file(srv.w.dev / "app/.claude/agents/pm.md", "changed for the websocket test\n");
+  auto seen = read_until(c, "refresh_completed", srv.w.app_id);
+  BOOST_REQUIRE(seen.size() >= 3u);
+  auto& changes = seen[seen.size() - 2].as_object();  // started, changes_detected, completed
+  BOOST_TEST(changes.at("type").as_string() == "changes_detected");
+  BOOST_TEST(changes.at("changes_detected").as_bool());
+  BOOST_TEST(changes.at("details").at("changed").as_array().at(0).as_string() == srv.w.app_id + ":.claude:agent:pm");
+  std::int64_t prev = sub.at("seq").as_int64();
+  for (auto& m : seen) {
+    BOOST_TEST(m.at("seq").as_int64() > prev);
+    prev = m.at("seq").as_int64();
+  }
+  c.send(R"({"op":"ping"})");
+  BOOST_TEST(c.read_json().at("op").as_string() == "pong");
+  c.send(R"({"op":"unsubscribe"})");
+  BOOST_TEST(c.read_json().at("op").as_string() == "unsubscribed");
+}
+
+BOOST_AUTO_TEST_CASE(filters_by_type_and_project) {
+  live_server srv;
+  ws_client c(srv.port());
+  subscribe(c, R"({"op":"subscribe","types":["refresh_completed"],"project_ids":[")" + srv.w.web_id + R"("]})");
+  srv.post("/api/v1/cache/refresh", "{\"project_id\": \"" + srv.w.app_id + "\", \"force\": true}");
+  srv.post("/api/v1/cache/refresh", "{\"project_id\": \"" + srv.w.web_id + "\", \"force\": true}");
+  auto m = c.read_json();  // the app's events and the web's refresh_started were filtered out
+  BOOST_TEST(type_of(m) == "refresh_completed");
+  BOOST_TEST(m.at("project_id").as_string() == srv.w.web_id);
+}
+
+BOOST_AUTO_TEST_CASE(replay_after_reconnect_and_resync) {
+  live_server srv;
+  std::int64_t last_seen;
+  std::string epoch;
+  {
+    ws_client c(srv.port());
+    auto sub = subscribe(c);
+    last_seen = sub.at("seq").as_int64();
+    epoch = std::string(sub.at("epoch").as_string());
+  }
+  // Missed while disconnected:
+  srv.post("/api/v1/cache/refresh", "{\"project_id\": \"" + srv.w.app_id + "\", \"force\": true}");
+  ws_client again(srv.port());
+  auto sub = subscribe(again, R"({"op":"subscribe","since":)" + std::to_string(last_seen) + R"(,"epoch":")" + epoch + "\"}");
+  std::int64_t now = sub.at("seq").as_int64();
+  BOOST_TEST(now >= last_seen + 2);
+  for (std::int64_t want = last_seen + 1; want <= now; ++want) BOOST_TEST(again.read_json().at("seq").as_int64() == want);
+
+  ws_client other_run(srv.port());
+  subscribe(other_run, R"({"op":"subscribe","since":1,"epoch":"not-this-run"})");
+  auto r = other_run.read_json().as_object();
+  BOOST_TEST(r.at("type").as_string() == "resync_required");
+  BOOST_TEST(r.at("seq").is_null());
+  ws_client future(srv.port());
+  subscribe(future, R"({"op":"subscribe","since":999999})");
+  BOOST_TEST(type_of(future.read_json()) == "resync_required");
+}
+
+BOOST_AUTO_TEST_CASE(auth_and_origin) {
+  live_server srv(env_map{{"SKILLMEAT_API_KEY_ENABLED", "true"}, {"SKILLMEAT_API_KEY", "k3y"}});
+  BOOST_TEST(ws_refusal_status(srv.port(), {}) == 401);
+  BOOST_TEST(ws_refusal_status(srv.port(), {{"X-API-Key", "bad"}}) == 403);
+  BOOST_TEST(ws_refusal_status(srv.port(), {{"X-API-Key", "k3y"}, {"Origin", "http://evil.example"}}) == 403);
+  BOOST_TEST(ws_refusal_status(srv.port(), {{"X-API-Key", "k3y"}, {"Origin", "http://localhost:3000"}}) == 0);
+  ws_client browser(srv.port(), {{"Origin", "http://localhost:5173"}}, "apikey.k3y");
+  BOOST_TEST(browser.selected_subprotocol() == "apikey.k3y");
+  subscribe(browser);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_binary_and_oversized_frames) {
+  live_server srv;
+  ws_client c(srv.port());
+  c.send("{not json");
+  BOOST_TEST(c.read_json().at("op").as_string() == "error");
+  c.send(R"({"op":"dance"})");
+  BOOST_TEST(c.read_json().at("op").as_string() == "error");
+  c.send(R"({"op":"subscribe","types":["nonsense"]})");
+  BOOST_TEST(c.read_json().at("op").as_string() == "error");
+  subscribe(c);  // still open and working
+  c.send_binary("\x01\x02");
+  BOOST_TEST(c.read_until_close() == 1003);
+
+  ws_client big(srv.port());
+  big.send(std::string(70 * 1024, ' '));
+  BOOST_TEST(big.read_until_close() == 1009);
+}
+
+BOOST_AUTO_TEST_CASE(a_client_that_does_not_read_is_dropped_alone) {
+  live_server srv(env_map{{"SKILLMEAT_CACHE_WS_QUEUE_MESSAGES", "50"}});
+  // The sluggard: a tiny receive window, and it never reads after subscribing.
+  ws_client slow(srv.port());
+  slow.stream().next_layer().socket().set_option(boost::asio::socket_base::receive_buffer_size(4096));
+  slow.send(R"({"op":"subscribe"})");
+  ws_client good(srv.port());
+  auto sub = subscribe(good);
+  std::int64_t expect = sub.at("seq").as_int64();
+  bool dropped = false;
+  for (int i = 0; i < 400 && !dropped; ++i) {
+    srv.post("/api/v1/cache/refresh", "{\"project_id\": \"" + srv.w.app_id + "\", \"force\": true}");
+    for (int k = 0; k < 2; ++k) BOOST_TEST_REQUIRE(good.read_json().at("seq").as_int64() == ++expect);
+    dropped = srv.get_json("/api/v1/cache/status").at("dropped_clients").as_int64() == 1;
+  }
+  BOOST_TEST(dropped);
+  BOOST_TEST(slow.read_until_close(std::chrono::milliseconds(10000)) != 0);
+  srv.post("/api/v1/cache/refresh", "{\"project_id\": \"" + srv.w.app_id + "\", \"force\": true}");
+  BOOST_TEST(good.read_json().at("seq").as_int64() == ++expect);  // the reader missed nothing
+}
+
+BOOST_AUTO_TEST_CASE(server_stop_sends_going_away) {
+  live_server srv;
+  ws_client c(srv.port());
+  subscribe(c);
+  std::thread stopper([&] { BOOST_TEST(srv.proc->stop(SIGTERM) == 0); });
+  BOOST_TEST(c.read_until_close(std::chrono::milliseconds(6000)) == 1001);
+  stopper.join();
+}
+
+BOOST_AUTO_TEST_SUITE_END()

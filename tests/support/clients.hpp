@@ -1,0 +1,63 @@
+#pragma once
+// Small blocking HTTP and WebSocket clients for black-box tests (Boost.Beast), every read
+// bounded by a timeout.
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace projcache::test {
+
+struct http_reply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  boost::json::value json() const;
+  std::string header(const std::string& lower_name) const;
+};
+
+using header_map = std::map<std::string, std::string>;
+
+http_reply http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                        const std::string& body = "", const header_map& headers = {});
+inline http_reply http_get(std::uint16_t port, const std::string& target, const header_map& h = {}) {
+  return http_request(port, "GET", target, "", h);
+}
+inline http_reply http_post(std::uint16_t port, const std::string& target, const std::string& body,
+                            const header_map& h = {}) {
+  return http_request(port, "POST", target, body, h);
+}
+// Sends raw bytes and returns whatever the server answers until it closes or timeout passes.
+std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout);
+std::string url_encode(const std::string& s);
+
+class ws_client {
+ public:
+  // Connects and upgrades; throws boost::system::system_error when the server refuses (the
+  // HTTP status is then in refused_status()).
+  ws_client(std::uint16_t port, const header_map& headers = {}, const std::string& subprotocol = "");
+  ~ws_client();
+  void send(const std::string& text);
+  void send_binary(const std::string& data);
+  // The next text message, or nothing at timeout.
+  std::optional<std::string> read(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+  boost::json::value read_json(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+  // Reads until the server closes: its close code (0 when it did not within the timeout).
+  int read_until_close(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+  std::string selected_subprotocol() const { return subprotocol_; }
+  boost::beast::websocket::stream<boost::beast::tcp_stream>& stream();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  std::string subprotocol_;
+};
+
+// The HTTP status a refused upgrade answered (0 when it was accepted).
+int ws_refusal_status(std::uint16_t port, const header_map& headers, const std::string& subprotocol = "");
+
+}  // namespace projcache::test

@@ -1,0 +1,134 @@
+#pragma once
+// The cache service in-process: an io_context on two threads, the manager, the refresh job,
+// the watcher, and a recorder of every event. Waits are on conditions, with a deadline.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "cache/manager.hpp"
+#include "cache/refresh.hpp"
+#include "cache/watcher.hpp"
+#include "events/bus.hpp"
+#include "support/world.hpp"
+
+namespace projcache::test {
+
+struct recorded_event {
+  std::uint64_t seq;
+  std::string type, project_id;
+  std::vector<std::string> added, removed, changed;
+  bool changes_detected;
+};
+
+class event_recorder {
+ public:
+  explicit event_recorder(events::bus& b) : bus_(b) {
+    id_ = b.subscribe([this](const events::event_ptr& e) {
+      boost::system::error_code ec;
+      auto parsed = boost::json::parse(*e->json, ec);
+      BOOST_REQUIRE_MESSAGE(!ec, "event is not JSON: " << *e->json);
+      auto v = parsed.as_object();
+      recorded_event r{e->seq, std::string(v["type"].as_string()),
+                       v["project_id"].is_null() ? "" : std::string(v["project_id"].as_string()), {}, {}, {},
+                       v["changes_detected"].as_bool()};
+      auto& d = v["details"].as_object();
+      for (auto* key : {"added", "removed", "changed"}) {
+        auto& out = std::string(key) == "added" ? r.added : std::string(key) == "removed" ? r.removed : r.changed;
+        for (auto& x : d[key].as_array()) out.push_back(std::string(x.as_string()));
+      }
+      std::lock_guard lk(mu_);
+      events_.push_back(std::move(r));
+    }).first;
+  }
+  ~event_recorder() { bus_.unsubscribe(id_); }
+  std::vector<recorded_event> all() const {
+    std::lock_guard lk(mu_);
+    return events_;
+  }
+  std::vector<recorded_event> of(const std::string& type, const std::string& project = "") const {
+    std::vector<recorded_event> out;
+    for (auto& e : all())
+      if (e.type == type && (project.empty() || e.project_id == project)) out.push_back(e);
+    return out;
+  }
+  void clear() {
+    std::lock_guard lk(mu_);
+    events_.clear();
+  }
+
+ private:
+  events::bus& bus_;
+  std::uint64_t id_;
+  mutable std::mutex mu_;
+  std::vector<recorded_event> events_;
+};
+
+template <class F>
+bool wait_until(F&& cond, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polling a condition, not a guess
+  }
+  return true;
+}
+
+struct service {
+  boost::asio::io_context ioc;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work{ioc.get_executor()};
+  events::bus bus;
+  std::unique_ptr<cache::manager> mgr;
+  std::unique_ptr<cache::refresh_job> job;
+  std::unique_ptr<cache::watcher> watcher;
+  event_recorder rec{bus};
+  std::vector<std::thread> threads;
+
+  explicit service(cache::settings s) {
+    s.scan_threads = 2;
+    mgr = std::make_unique<cache::manager>(s, bus);
+    mgr->open();
+    job = std::make_unique<cache::refresh_job>(ioc, *mgr);
+    watcher = std::make_unique<cache::watcher>(ioc, *mgr, *job);
+    for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
+  }
+  ~service() {
+    watcher->stop();
+    job->stop();
+    work.reset();
+    ioc.stop();
+    for (auto& t : threads) t.join();
+  }
+  cache::refresh_result refresh_all(bool force) {
+    std::promise<cache::refresh_result> p;
+    job->refresh_all(force, [&](cache::refresh_result r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+  cache::refresh_result refresh(const std::string& id, bool force) {
+    std::promise<cache::refresh_result> p;
+    job->refresh_project(id, force, [&](cache::refresh_result r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+  // True once nothing is queued, running or waiting in the refresh job.
+  bool job_idle() {
+    std::promise<bool> p;
+    boost::asio::post(job->write_strand(), [&] { p.set_value(job->idle()); });
+    return p.get_future().get();
+  }
+};
+
+inline cache::settings settings_for(const reference_world& w, const fs::path& db) {
+  cache::settings s;
+  s.home = w.home;
+  s.db_path = db;
+  s.search_roots = {w.dev};
+  s.retry_base_seconds = 0.01;
+  s.debounce_ms = 30;
+  return s;
+}
+
+}  // namespace projcache::test

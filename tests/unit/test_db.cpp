@@ -1,0 +1,224 @@
+#define BOOST_TEST_MODULE db
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
+#include "db/connection.hpp"
+#include "db/error.hpp"
+#include "db/migrations.hpp"
+#include "db/repository.hpp"
+#include "db/store.hpp"
+#include "db/transaction.hpp"
+#include "support/world.hpp"
+
+using namespace projcache;
+using namespace projcache::db;
+using projcache::test::temp_dir;
+
+namespace {
+struct store_fixture {
+  temp_dir dir;
+  std::string path = (dir.path() / "cache" / "test.db").string();
+  std::unique_ptr<connection> conn;
+  std::unique_ptr<repository> repo;
+  store_fixture() {
+    prepare_store(path);
+    conn = std::make_unique<connection>(path);
+    repo = std::make_unique<repository>(*conn);
+  }
+  project_row project(const std::string& id, const std::string& name) {
+    project_row p;
+    p.id = id;
+    p.name = name;
+    p.path = "/p/" + id;
+    p.created_at = p.updated_at = 1'700'000'000'000'000;
+    p.last_fetched = p.created_at;
+    return p;
+  }
+  artifact_row artifact(const std::string& project, const std::string& name, const std::string& type, bool outdated) {
+    artifact_row a;
+    a.id = project + ":.claude:" + type + ":" + name;
+    a.project_id = project;
+    a.name = name;
+    a.type = type;
+    a.is_outdated = outdated;
+    a.drift = outdated ? "outdated" : "synced";
+    a.profile_root = ".claude";
+    a.description = "about " + name;
+    a.tags = "x,y";
+    a.created_at = a.updated_at = 1'700'000'000'000'000;
+    return a;
+  }
+};
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(repository_tests, store_fixture)
+
+BOOST_AUTO_TEST_CASE(project_crud_and_not_found) {
+  BOOST_TEST(repo->create_project(project("a", "Alpha")).has_value());
+  auto got = repo->get_project("a");
+  BOOST_REQUIRE(got.has_value());
+  BOOST_TEST(got->name == "Alpha");
+  BOOST_TEST(got->last_fetched.value() == 1'700'000'000'000'000);
+  BOOST_TEST(repo->get_project("zz").error() == make_error_code(errc::not_found));
+  auto p = *got;
+  p.name = "Alpha 2";
+  BOOST_TEST(repo->update_project(p).has_value());
+  BOOST_TEST(repo->get_project("a")->name == "Alpha 2");
+  p.id = "missing";
+  BOOST_TEST(repo->update_project(p).error() == make_error_code(errc::not_found));
+  BOOST_TEST(repo->delete_project("a").has_value());
+  BOOST_TEST(repo->delete_project("a").error() == make_error_code(errc::not_found));
+}
+
+BOOST_AUTO_TEST_CASE(constraint_violations_are_error_codes) {
+  BOOST_TEST(repo->create_project(project("a", "Alpha")).has_value());
+  BOOST_TEST(repo->create_project(project("a", "Again")).error() == make_error_code(errc::constraint));
+  auto dup_path = project("b", "Beta");
+  dup_path.path = "/p/a";  // path is UNIQUE
+  BOOST_TEST(repo->create_project(dup_path).error() == make_error_code(errc::constraint));
+  auto bad_status = project("c", "C");
+  bad_status.status = "weird";
+  BOOST_TEST(repo->create_project(bad_status).error() == make_error_code(errc::constraint));
+}
+
+BOOST_AUTO_TEST_CASE(pagination_has_true_totals) {
+  for (int i = 0; i < 250; ++i) BOOST_REQUIRE(repo->create_project(project("id" + std::to_string(i), "P" + std::to_string(1000 + i))).has_value());
+  auto page = repo->list_projects(200, 100);
+  BOOST_TEST(page.total == 250);
+  BOOST_TEST(page.items.size() == 50u);
+  BOOST_TEST(page.items.front().name == "P1200");
+  BOOST_TEST(repo->list_projects(0, 10, std::string("error")).total == 0);
+}
+
+BOOST_AUTO_TEST_CASE(artifacts_cascade_with_their_project) {
+  repo->create_project(project("a", "A"));
+  repo->upsert_artifacts({artifact("a", "one", "skill", false), artifact("a", "two", "command", true)});
+  BOOST_TEST(repo->count_artifacts() == 2);
+  BOOST_TEST(conn->query_int("SELECT COUNT(*) FROM artifact_metadata") == 2);
+  repo->delete_project("a");
+  BOOST_TEST(repo->count_artifacts() == 0);
+  BOOST_TEST(conn->query_int("SELECT COUNT(*) FROM artifact_metadata") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(artifact_without_project_is_refused) {
+  BOOST_CHECK_THROW(repo->upsert_artifacts({artifact("nope", "x", "skill", false)}), db_error);
+}
+
+BOOST_AUTO_TEST_CASE(artifact_filters_and_delete_missing) {
+  repo->create_project(project("a", "A"));
+  repo->create_project(project("b", "B"));
+  repo->upsert_artifacts({artifact("a", "one", "skill", false), artifact("a", "two", "command", true),
+                          artifact("b", "three", "skill", true)});
+  artifact_filter f;
+  f.type = "skill";
+  BOOST_TEST(repo->list_artifacts(f, 0, 100).total == 2);
+  f.is_outdated = true;
+  auto page = repo->list_artifacts(f, 0, 100);
+  BOOST_REQUIRE(page.total == 1);
+  BOOST_TEST(page.items[0].name == "three");
+  BOOST_TEST(*page.items[0].description == "about three");
+  BOOST_TEST(repo->artifacts_of("a").size() == 2u);
+  BOOST_TEST(repo->delete_missing_artifacts("a", {"a:.claude:skill:one"}) == 1);
+  BOOST_TEST(repo->artifacts_of("a").size() == 1u);
+  BOOST_TEST(repo->get_artifact("a:.claude:command:two").error() == make_error_code(errc::not_found));
+}
+
+BOOST_AUTO_TEST_CASE(search_is_literal_and_ranked) {
+  repo->create_project(project("a", "A"));
+  repo->upsert_artifacts({artifact("a", "docker", "skill", false), artifact("a", "docker-compose", "skill", false),
+                          artifact("a", "my-docker", "command", false), artifact("a", "do_it", "skill", false),
+                          artifact("a", "doXit", "skill", false)});
+  auto r = repo->search_artifacts("DOCKER", {}, 0, 10);
+  BOOST_REQUIRE(r.total == 3);
+  BOOST_TEST(r.items[0].name == "docker");
+  BOOST_TEST(r.items[1].name == "docker-compose");
+  BOOST_TEST(r.items[2].name == "my-docker");
+  BOOST_TEST(repo->search_artifacts("do_", {}, 0, 10).total == 1);  // '_' is literal
+  BOOST_TEST(repo->search_artifacts("%", {}, 0, 10).total == 0);    // '%' is literal
+  artifact_filter f;
+  f.type = "command";
+  BOOST_TEST(repo->search_artifacts("docker", f, 0, 10).total == 1);
+  BOOST_TEST(repo->search_artifacts("docker", {}, 1, 1).items.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(stale_by_ttl_and_invalidate) {
+  auto fresh = project("a", "A");
+  fresh.last_fetched = now_micros();
+  auto old = project("b", "B");
+  old.last_fetched = now_micros() - 400LL * 60 * 1000000;
+  repo->create_project(fresh);
+  repo->create_project(old);
+  auto stale = repo->stale_projects(now_micros(), 360);
+  BOOST_REQUIRE(stale.size() == 1u);
+  BOOST_TEST(stale[0].id == "b");
+  BOOST_TEST(repo->invalidate(std::string("a")) == 1);
+  BOOST_TEST(repo->get_project("a")->status == "stale");
+  BOOST_TEST(!repo->get_project("a")->last_fetched);
+  BOOST_TEST(repo->invalidate(std::nullopt) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(transaction_rolls_back_unless_committed) {
+  {
+    transaction tx(*conn);
+    repo->create_project(project("a", "A"));
+  }
+  BOOST_TEST(!repo->get_project("a").has_value());
+  {
+    transaction tx(*conn);
+    repo->create_project(project("a", "A"));
+    tx.commit();
+  }
+  BOOST_TEST(repo->get_project("a").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(readers_see_committed_data_while_a_writer_holds_a_transaction) {
+  repo->create_project(project("a", "A"));
+  connection reader(path, connection::mode::read_only);
+  repository rrepo(reader);
+  transaction tx(*conn);
+  repo->create_project(project("b", "B"));
+  // WAL: the reader is not blocked and sees the last committed state.
+  BOOST_TEST(rrepo.list_projects(0, 10).total == 1);
+  tx.commit();
+  BOOST_TEST(rrepo.list_projects(0, 10).total == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_writer_waits_then_proceeds) {
+  connection other(path);
+  std::atomic<bool> committed{false};
+  auto tx = std::make_unique<transaction>(*conn);
+  repo->create_project(project("a", "A"));
+  std::thread t([&] {
+    transaction tx2(other);  // blocks in BEGIN IMMEDIATE until the first commits
+    repository(other).create_project(project("b", "B"));
+    tx2.commit();
+    committed = true;
+  });
+  tx->commit();
+  tx.reset();
+  t.join();
+  BOOST_TEST(committed.load());
+  BOOST_TEST(repo->list_projects(0, 10).total == 2);
+}
+
+BOOST_AUTO_TEST_CASE(marketplace_meta_and_fingerprints) {
+  marketplace_row m{"l1", "Listing", "skill", "https://x", std::string("desc"), now_micros(), std::string("{\"a\":1}")};
+  marketplace_row old{"l2", "Old", "skill", "https://y", std::nullopt, now_micros() - 48LL * 3600 * 1000000, std::nullopt};
+  repo->upsert_marketplace({m, old});
+  BOOST_TEST(repo->list_marketplace(std::nullopt, 0, 10).total == 2);
+  BOOST_TEST(repo->purge_marketplace_older_than(now_micros() - 24LL * 3600 * 1000000) == 1);
+  BOOST_TEST(repo->list_marketplace(std::string("skill"), 0, 10).items.at(0).data.value() == "{\"a\":1}");
+  BOOST_TEST(!repo->get_meta("k"));
+  repo->set_meta("k", "v1");
+  repo->set_meta("k", "v2");
+  BOOST_TEST(*repo->get_meta("k") == "v2");
+  repo->upsert_fingerprints({{"/a", 1, 2, 3, "h", "d", now_micros()}, {"/b", 1, 2, 3, "h", "d", 0}});
+  BOOST_TEST(repo->all_fingerprints().size() == 2u);
+  BOOST_TEST(repo->purge_fingerprints_older_than(1) == 1);
+  repo->create_project(project("a", "A"));
+  repo->clear_all();
+  BOOST_TEST(repo->all_projects().empty());
+  BOOST_TEST(repo->all_fingerprints().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,154 @@
+#define BOOST_TEST_MODULE cache_service
+#include <boost/test/unit_test.hpp>
+
+#include "cache/manager.hpp"
+#include "cache/scanner.hpp"
+#include "db/connection.hpp"
+#include "events/bus.hpp"
+#include "support/world.hpp"
+
+using namespace projcache;
+using namespace projcache::cache;
+using namespace projcache::test;
+
+namespace {
+struct manager_fixture {
+  temp_dir dir;
+  reference_world w = build_reference_world(dir.path());
+  events::bus bus;
+  settings s;
+  std::unique_ptr<manager> mgr;
+  manager_fixture() {
+    s.home = w.home;
+    s.db_path = dir.path() / "db" / "projcache.db";
+    s.search_roots = {w.dev};
+    mgr = std::make_unique<manager>(s, bus);
+    mgr->open();
+  }
+  project_scan scan(const std::string& rel) {
+    collection_memo memo;
+    previous_rows prev;
+    auto p = mgr->project(b64_id(w.dev / rel));
+    if (p)
+      for (auto& a : p->artifacts) prev.emplace(a->id, a.get());
+    return scan_project(w.dev / rel, scan_context{mgr->collections(), mgr->hasher(), memo}, prev);
+  }
+};
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(manager_tests, manager_fixture)
+
+BOOST_AUTO_TEST_CASE(apply_scan_reports_exact_differences) {
+  auto first = mgr->apply_scan(scan("app"));
+  BOOST_TEST(first.is_new);
+  BOOST_TEST(first.added.size() == 6u);
+  auto again = mgr->apply_scan(scan("app"));
+  BOOST_TEST(!again.changed);
+  BOOST_TEST(again.added.empty());
+
+  write_file(w.dev / "app/.claude/agents/pm.md", "edited again\n");
+  auto edited = mgr->apply_scan(scan("app"));
+  BOOST_TEST(edited.changed);
+  BOOST_TEST((edited.changed_ids == std::vector<std::string>{w.app_id + ":.claude:agent:pm"}));
+
+  auto text = read_file(w.dev / "app/.claude/.skillmeat-deployed.toml");
+  auto cut = text.find("[[deployed]]\nartifact_name = \"legacy\"");
+  write_file(w.dev / "app/.claude/.skillmeat-deployed.toml", text.substr(0, cut) + text.substr(text.find("[[deployed]]\nartifact_name = \"ghost\"")));
+  auto removed = mgr->apply_scan(scan("app"));
+  BOOST_TEST((removed.removed == std::vector<std::string>{w.app_id + ":.claude:command:legacy"}));
+  BOOST_TEST(mgr->project(w.app_id)->artifacts.size() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(rows_survive_a_restart) {
+  mgr->apply_scan(scan("app"));
+  mgr->apply_scan(scan("clients/web"));
+  auto before = mgr->status();
+  mgr.reset();
+  mgr = std::make_unique<manager>(s, bus);
+  mgr->open();
+  auto after = mgr->status();
+  BOOST_TEST(after.total_projects == 2);
+  BOOST_TEST(after.total_artifacts == before.total_artifacts);
+  BOOST_TEST(after.outdated_artifacts == 2);
+  auto p = mgr->project(w.app_id);
+  BOOST_REQUIRE(p);
+  BOOST_TEST(p->drift_counts[0] == 1);  // synced
+}
+
+BOOST_AUTO_TEST_CASE(error_keeps_last_good_rows) {
+  mgr->apply_scan(scan("app"));
+  mgr->mark_error(w.app_id, w.dev / "app", "x.toml:3: bad");
+  auto p = mgr->project(w.app_id);
+  BOOST_TEST(p->row.status == "error");
+  BOOST_TEST(*p->row.error_message == "x.toml:3: bad");
+  BOOST_TEST(p->artifacts.size() == 6u);
+  mgr->apply_scan(scan("app"));
+  BOOST_TEST(mgr->project(w.app_id)->row.status == "active");
+  BOOST_TEST(!mgr->project(w.app_id)->row.error_message);
+}
+
+BOOST_AUTO_TEST_CASE(reads_sort_filter_and_paginate) {
+  mgr->apply_scan(scan("app"));
+  mgr->apply_scan(scan("clients/web"));
+  auto all = mgr->list_artifacts({});
+  BOOST_TEST(all.total == 8);
+  for (std::size_t i = 1; i < all.items.size(); ++i) BOOST_TEST(!artifact_less(all.items[i], all.items[i - 1]));
+  artifact_query q;
+  q.is_outdated = true;
+  BOOST_TEST(mgr->list_artifacts(q).total == 2);
+  q = {};
+  q.project_id = w.web_id;
+  q.limit = 1;
+  auto page = mgr->list_artifacts(q);
+  BOOST_TEST(page.total == 2);
+  BOOST_TEST(page.items.size() == 1u);
+  q.project_id = "unknown";
+  BOOST_TEST(mgr->list_artifacts(q).total == 0);
+
+  stale_query sq;
+  sq.sort_by = "version_diff";
+  auto stale = mgr->stale_artifacts(sq);
+  BOOST_REQUIRE(stale.total == 2);
+  BOOST_TEST(stale.items[0].artifact->name == "lint");  // "<hex> -> <hex>" sorts before "minor ..."
+  BOOST_TEST(stale.items[1].version_difference.value() == "minor version upgrade (0 -> 2)");
+  sq.descending = true;
+  BOOST_TEST(mgr->stale_artifacts(sq).items[0].artifact->name == "review");
+
+  search_query s;
+  s.query = "DOCS";
+  auto found = mgr->search(s);
+  BOOST_TEST(found.total == 2);
+  BOOST_TEST(found.items[0].score == 100.0);
+  BOOST_TEST(found.items[0].project_name == "Web Frontend");
+  s.query = "e";
+  auto many = mgr->search(s);
+  BOOST_TEST(many.total == 3);  // canvas-design, legacy, review
+}
+
+BOOST_AUTO_TEST_CASE(invalidate_and_status_counts) {
+  mgr->apply_scan(scan("app"));
+  mgr->apply_scan(scan("clients/web"));
+  BOOST_TEST(mgr->status().stale_projects == 0);
+  BOOST_TEST(mgr->invalidate(w.app_id) == 1);
+  BOOST_TEST(mgr->project(w.app_id)->row.status == "stale");
+  BOOST_TEST(mgr->status().stale_projects == 1);
+  BOOST_TEST(mgr->invalidate(std::nullopt) == 2);
+  BOOST_TEST(mgr->status().stale_projects == 2);
+  project_query pq;
+  pq.status = "stale";
+  BOOST_TEST(mgr->list_projects(pq).total == 2);
+}
+
+BOOST_AUTO_TEST_CASE(hits_and_misses) {
+  mgr->apply_scan(scan("app"));
+  BOOST_TEST(!mgr->status().hit_rate);
+  mgr->note_project_read(std::nullopt);
+  mgr->note_project_read(w.app_id);
+  mgr->note_project_read(std::string("unknown"));
+  auto st = mgr->status();
+  BOOST_TEST(st.hits == 2u);
+  BOOST_TEST(st.misses == 1u);
+  BOOST_TEST(*st.hit_rate == 2.0 / 3.0, boost::test_tools::tolerance(1e-9));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,199 @@
+#include <boost/test/unit_test.hpp>
+
+#include "service_fixture.hpp"
+
+using namespace projcache;
+using namespace projcache::test;
+
+namespace {
+struct refresh_fixture {
+  temp_dir dir;
+  reference_world w = build_reference_world(dir.path());
+  fs::path db = dir.path() / "db" / "projcache.db";
+  cache::settings s = settings_for(w, db);
+  refresh_fixture() {
+    age_tree(w.home);
+    age_tree(w.dev);
+  }
+};
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(refresh_tests, refresh_fixture)
+
+BOOST_AUTO_TEST_CASE(first_start_populates_and_second_changes_nothing) {
+  {
+    service svc(s);
+    auto r = svc.refresh_all(false);
+    BOOST_TEST(!r.success);  // broken fails
+    BOOST_TEST(r.projects_refreshed == 3);
+    BOOST_TEST(r.changes_detected);
+    BOOST_TEST(r.errors.size() == 1u);
+    BOOST_TEST(svc.mgr->status().total_projects == 4);
+    BOOST_TEST(svc.mgr->project(w.broken_id)->row.status == "error");
+    BOOST_TEST(svc.rec.of("project_added").size() == 4u);
+    BOOST_TEST(svc.rec.of("refresh_error", w.broken_id).size() == 1u);
+    auto added = svc.rec.of("changes_detected", w.app_id).at(0).added;
+    BOOST_TEST(added.size() == 6u);
+    // started, changes_detected, completed in seq order for a project
+    auto evs = svc.rec.all();
+    std::vector<std::string> app_types;
+    for (auto& e : evs)
+      if (e.project_id == w.app_id && e.type != "project_added") app_types.push_back(e.type);
+    BOOST_TEST((app_types == std::vector<std::string>{"refresh_started", "changes_detected", "refresh_completed"}));
+    for (std::size_t i = 1; i < evs.size(); ++i) BOOST_TEST(evs[i].seq == evs[i - 1].seq + 1);
+  }
+  service again(s);
+  auto opened_before = again.mgr->stats().files_opened.load();
+  auto r = again.refresh_all(true);
+  BOOST_TEST(r.projects_refreshed == 3);
+  BOOST_TEST(!r.changes_detected);
+  BOOST_TEST(again.rec.of("changes_detected").empty());
+  BOOST_TEST(again.mgr->stats().files_opened.load() == opened_before);  // nothing re-hashed
+  for (auto& e : again.rec.of("refresh_completed")) BOOST_TEST(!e.changes_detected);
+}
+
+BOOST_AUTO_TEST_CASE(edits_produce_exactly_the_changed_ids) {
+  service svc(s);
+  svc.refresh_all(false);
+  svc.rec.clear();
+  // a deployed file edited
+  write_file(w.dev / "app/.claude/skills/canvas-design/A.md", "edited\n");
+  auto r = svc.refresh(w.app_id, true);
+  BOOST_TEST(r.changes_detected);
+  auto ev = svc.rec.of("changes_detected", w.app_id).at(0);
+  BOOST_TEST((ev.changed == std::vector<std::string>{w.app_id + ":.claude:skill:canvas-design"}));
+  // a deployment entry added
+  auto dep = w.dev / "clients/web/.codex/.skillmeat-deployed.toml";
+  write_file(dep, read_file(dep) + "\n[[deployed]]\nartifact_name = \"extra\"\nartifact_type = \"command\"\nfrom_collection = \"team\"\n");
+  svc.rec.clear();
+  svc.refresh(w.web_id, true);
+  BOOST_TEST((svc.rec.of("changes_detected").at(0).added == std::vector<std::string>{w.web_id + ":.codex:command:extra"}));
+  // a collection update: the projects using it see new collection hashes
+  write_file(w.home / "collections/team/skills/docs/SKILL.md", "---\nversion: 0.4.0\n---\nnew\n");
+  svc.rec.clear();
+  svc.refresh(w.web_id, true);
+  auto changed = svc.rec.of("changes_detected").at(0).changed;
+  BOOST_TEST(changed.size() == 2u);
+  BOOST_TEST(svc.mgr->status().outdated_artifacts == 4);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_file_marks_only_that_project_and_keeps_rows) {
+  service svc(s);
+  svc.refresh_all(false);
+  write_file(w.dev / "app/.claude/.skillmeat-deployed.toml", "[[deployed]\n");
+  auto r = svc.refresh(w.app_id, true);
+  BOOST_TEST(!r.success);
+  BOOST_TEST(r.errors.at(0).find(".skillmeat-deployed.toml:1") != std::string::npos);
+  auto p = svc.mgr->project(w.app_id);
+  BOOST_TEST(p->row.status == "error");
+  BOOST_TEST(p->artifacts.size() == 6u);
+  BOOST_TEST(svc.mgr->project(w.web_id)->row.status == "active");
+  BOOST_TEST(svc.rec.of("refresh_started", w.app_id).size() == 2u);  // no retries for bad content
+}
+
+BOOST_AUTO_TEST_CASE(retry_with_backoff_then_success) {
+  service svc(s);
+  svc.refresh_all(false);
+  std::atomic<int> attempts{0};
+  svc.job->set_scan_fault([&](const std::string& path, int attempt) {
+    if (path != (w.dev / "app").string()) return;
+    attempts = attempt;
+    if (attempt < 3) throw std::runtime_error("transient I/O error");
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = svc.refresh(w.app_id, true);
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  BOOST_TEST(r.success);
+  BOOST_TEST(attempts.load() == 3);
+  BOOST_TEST((elapsed >= std::chrono::milliseconds(30)));  // backoff 10 ms then 20 ms
+  BOOST_TEST(svc.mgr->project(w.app_id)->row.status == "active");
+}
+
+BOOST_AUTO_TEST_CASE(failing_every_attempt_marks_error) {
+  service svc(s);
+  svc.refresh_all(false);
+  svc.job->set_scan_fault([&](const std::string& path, int) {
+    if (path == (w.dev / "app").string()) throw std::runtime_error("disk on fire");
+  });
+  auto r = svc.refresh(w.app_id, true);
+  BOOST_TEST(!r.success);
+  BOOST_TEST(r.errors.at(0).find("disk on fire") != std::string::npos);
+  BOOST_TEST(svc.mgr->project(w.app_id)->row.status == "error");
+  BOOST_TEST(svc.mgr->project(w.app_id)->artifacts.size() == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(attempt_timeout_is_a_retryable_failure) {
+  s.refresh_timeout_seconds = 0.05;
+  service svc(s);
+  std::atomic<bool> release{false};
+  svc.job->set_scan_fault([&](const std::string& path, int attempt) {
+    if (path == (w.dev / "app").string() && attempt == 1)
+      wait_until([&] { return release.load(); }, std::chrono::milliseconds(5000));
+  });
+  auto r = svc.refresh_all(false);
+  release = true;
+  BOOST_TEST(svc.mgr->project(w.app_id)->row.status == "active");
+  BOOST_TEST(r.projects_refreshed == 3);
+}
+
+BOOST_AUTO_TEST_CASE(concurrency_never_exceeds_the_limit) {
+  for (int i = 0; i < 12; ++i) write_file(w.dev / ("many/p" + std::to_string(i)) / ".claude/.skillmeat-deployed.toml", "");
+  s.max_concurrent_refreshes = 2;
+  service svc(s);
+  std::atomic<int> running{0}, peak{0};
+  svc.job->set_scan_fault([&](const std::string&, int) {
+    int now = ++running;
+    int p = peak.load();
+    while (now > p && !peak.compare_exchange_weak(p, now)) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // hold the slot so overlaps show
+    --running;
+  });
+  auto r = svc.refresh_all(false);
+  BOOST_TEST(r.projects_refreshed == 15);
+  BOOST_TEST(peak.load() <= 2);
+  BOOST_TEST(svc.job->max_concurrency_seen() <= 2);
+  BOOST_TEST(svc.job->max_concurrency_seen() >= 1);
+}
+
+BOOST_AUTO_TEST_CASE(ttl_staleness_and_invalidate_then_refresh) {
+  service svc(s);
+  svc.refresh_all(false);
+  auto r = svc.refresh(w.app_id, false);  // fresh: nothing to do
+  BOOST_TEST(r.projects_refreshed == 0);
+  svc.mgr->invalidate(w.app_id);
+  BOOST_TEST(svc.mgr->status().stale_projects >= 1);
+  r = svc.refresh(w.app_id, false);
+  BOOST_TEST(r.projects_refreshed == 1);
+  BOOST_TEST(svc.mgr->project(w.app_id)->row.status == "active");
+  auto again = svc.refresh_all(false);  // only the error project is stale now
+  BOOST_TEST(again.projects_refreshed == 0);
+}
+
+BOOST_AUTO_TEST_CASE(vanished_project_is_removed) {
+  service svc(s);
+  svc.refresh_all(false);
+  fs::remove_all(w.dev / "clients");
+  svc.refresh_all(false);
+  BOOST_TEST(!svc.mgr->project(w.web_id));
+  BOOST_TEST(svc.rec.of("project_removed", w.web_id).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_database_is_rebuilt_with_the_same_rows) {
+  std::int64_t artifacts = 0;
+  {
+    service svc(s);
+    svc.refresh_all(false);
+    artifacts = svc.mgr->status().total_artifacts;
+  }
+  write_file(db, "garbage, not a database at all.................");
+  fs::remove(db.string() + "-wal");
+  service svc(s);
+  BOOST_TEST(svc.mgr->corruption().has_value());
+  svc.job->start();
+  BOOST_TEST(wait_until([&] { return !svc.rec.of("cache_rebuilt").empty(); }));
+  BOOST_TEST(svc.mgr->status().total_artifacts == artifacts);
+  BOOST_TEST(svc.job->ready());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

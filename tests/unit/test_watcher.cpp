@@ -1,0 +1,108 @@
+#include <boost/test/unit_test.hpp>
+
+#include "service_fixture.hpp"
+
+using namespace projcache;
+using namespace projcache::test;
+
+namespace {
+struct watcher_fixture {
+  temp_dir dir;
+  reference_world w = build_reference_world(dir.path());
+  std::unique_ptr<service> svc;
+  watcher_fixture() {
+    age_tree(w.home);
+    age_tree(w.dev);
+    auto s = settings_for(w, dir.path() / "db" / "projcache.db");
+    svc = std::make_unique<service>(s);
+    svc->job->set_on_full_refresh([this] { svc->watcher->resync(); });
+    svc->refresh_all(false);
+    BOOST_REQUIRE(svc->watcher->start());
+    BOOST_REQUIRE(wait_until([&] { return svc->watcher->state().watches > 10; }));
+    svc->rec.clear();
+  }
+  // Quiet: no debounce pending and no refresh queued or running.
+  bool settled() { return svc->watcher->pending() == 0 && svc->job_idle(); }
+  std::size_t completions(const std::string& id) { return svc->rec.of("refresh_completed", id).size(); }
+};
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(watcher_tests, watcher_fixture)
+
+BOOST_AUTO_TEST_CASE(edit_refreshes_exactly_that_project) {
+  write_file(w.dev / "app/.claude/agents/pm.md", "edited by the test\n");
+  BOOST_REQUIRE(wait_until([&] { return !svc->rec.of("changes_detected", w.app_id).empty(); }));
+  BOOST_TEST((svc->rec.of("changes_detected", w.app_id)[0].changed == std::vector<std::string>{w.app_id + ":.claude:agent:pm"}));
+  BOOST_REQUIRE(wait_until([&] { return settled(); }));
+  BOOST_TEST(completions(w.web_id) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(rapid_writes_coalesce_into_one_refresh) {
+  for (int i = 0; i < 5; ++i) write_file(w.dev / "app/.claude/agents/pm.md", "write " + std::to_string(i) + "\n");
+  BOOST_REQUIRE(wait_until([&] { return completions(w.app_id) >= 1; }));
+  BOOST_REQUIRE(wait_until([&] { return settled(); }));
+  BOOST_TEST(completions(w.app_id) == 1u);
+  BOOST_TEST(svc->mgr->project(w.app_id)->artifacts.size() == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(collection_edit_refreshes_only_its_users) {
+  write_file(w.home / "collections/team/skills/docs/SKILL.md", "---\nversion: 9.0.0\n---\nnew\n");
+  BOOST_REQUIRE(wait_until([&] { return !svc->rec.of("changes_detected", w.web_id).empty(); }));
+  BOOST_REQUIRE(wait_until([&] { return settled(); }));
+  BOOST_TEST(completions(w.app_id) == 0u);
+  BOOST_TEST(svc->mgr->project(w.web_id)->outdated == 2);
+}
+
+BOOST_AUTO_TEST_CASE(moving_an_artifact_folder_is_seen) {
+  fs::rename(w.dev / "app/.claude/skills/lint", w.dev / "app/.claude/skills/lint-old");
+  BOOST_REQUIRE(wait_until([&] { return !svc->rec.of("changes_detected", w.app_id).empty(); }));
+  BOOST_REQUIRE(wait_until([&] { return settled(); }));
+  for (auto& a : svc->mgr->project(w.app_id)->artifacts)
+    if (a->name == "lint") BOOST_TEST(a->drift == "missing");
+  fs::rename(w.dev / "app/.claude/skills/lint-old", w.dev / "app/.claude/skills/lint");
+  BOOST_REQUIRE(wait_until([&] { return svc->rec.of("changes_detected", w.app_id).size() >= 2; }));
+  for (auto& a : svc->mgr->project(w.app_id)->artifacts)
+    if (a->name == "lint") BOOST_TEST(a->drift == "conflict");
+}
+
+BOOST_AUTO_TEST_CASE(new_project_appears_and_deleted_one_goes) {
+  write_file(w.dev / "fresh/.claude/skills/x/SKILL.md", "x\n");
+  write_file(w.dev / "fresh/.claude/.skillmeat-deployed.toml",
+             "[[deployed]]\nartifact_name = \"x\"\nartifact_type = \"skill\"\nartifact_path = \"skills/x\"\n");
+  auto fresh_id = b64_id(w.dev / "fresh");
+  BOOST_REQUIRE(wait_until([&] { return svc->mgr->project(fresh_id) && svc->mgr->project(fresh_id)->artifacts.size() == 1; }));
+  BOOST_TEST(svc->rec.of("project_added", fresh_id).size() == 1u);
+
+  fs::remove_all(w.dev / "clients");
+  BOOST_REQUIRE(wait_until([&] { return !svc->mgr->project(w.web_id); }));
+  BOOST_TEST(svc->rec.of("project_removed", w.web_id).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(editor_churn_causes_nothing) {
+  auto claude = w.dev / "app/.claude";
+  write_file(claude / "agents/.pm.md.swp", "vim swap");
+  write_file(claude / "agents/pm.md~", "backup");
+  write_file(claude / "agents/4913", "vim probe");
+  write_file(claude / "notes-unrelated.txt", "not an artifact");
+  fs::remove(claude / "agents/.pm.md.swp");
+  // A change that matters, after the churn: the watcher handles events in order.
+  write_file(w.dev / "clients/web/.claude/skills/docs/extra.md", "x");
+  BOOST_REQUIRE(wait_until([&] { return completions(w.web_id) >= 1; }));
+  BOOST_REQUIRE(wait_until([&] { return settled(); }));
+  BOOST_TEST(completions(w.app_id) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(overflow_rescans_and_asks_clients_to_resync) {
+  svc->watcher->inject_overflow();
+  BOOST_REQUIRE(wait_until([&] { return !svc->rec.of("resync_required").empty(); }));
+  BOOST_REQUIRE(wait_until([&] { return completions(w.app_id) >= 1 && settled(); }));
+  BOOST_TEST(completions(w.web_id) >= 1u);
+}
+
+BOOST_AUTO_TEST_CASE(stop_removes_every_watch) {
+  svc->watcher->stop();
+  BOOST_REQUIRE(wait_until([&] { return svc->watcher->state().watches == 0; }));
+  BOOST_TEST(!svc->watcher->state().running);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
