@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""The benchmark driver behind bench/run (see bench/README.md). Debian's python3 + websockets."""
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "bench"
+RESULTS = ROOT / "bench" / "results"
+QUICK = "--quick" in sys.argv
+WORK = Path(os.environ.get("PROJCACHE_BENCH_DIR", tempfile.gettempdir())) / "projcache-bench"
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=isinstance(cmd, str), check=True, capture_output=True, text=True, **kw).stdout
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(), "quick": QUICK}
+
+
+def world(name, projects, artifacts):
+    out = WORK / name
+    marker = out / f".complete-{projects}x{artifacts}"
+    if not marker.exists():
+        sh([sys.executable, str(ROOT / "bench/gen_world.py"), str(out), "--projects", str(projects), "--artifacts", str(artifacts)])
+        marker.touch()
+        time.sleep(0.1)  # past the racy-timestamp window of the newest files
+    return out
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# ---------------------------------------------------------------- scan and refresh (in-process)
+def bench_scan(w, rounds):
+    """Cold scan vs `find | cat | sha256sum` over the same files, alternating rounds."""
+    base, ours, runs = [], [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        sh(f"find {w}/home {w}/dev -type f -exec cat {{}} + | sha256sum")
+        base.append(time.perf_counter() - t0)
+        r = json.loads(sh([str(BUILD / "bench/bench_refresh"), str(w / "home"), str(w / "dev"), str(WORK / "scan.db"), "10"]))
+        ours.append(r["cold_refresh_s"])
+        runs.append(r)
+    last = runs[-1]
+    return {
+        "projects": last["projects"], "artifacts": last["artifacts"],
+        "cold_scan_s": statistics.median(ours), "cold_scan_spread_s": [min(ours), max(ours)],
+        "baseline_cat_sha256sum_s": statistics.median(base), "baseline_spread_s": [min(base), max(base)],
+        "ratio_to_baseline": statistics.median(ours) / statistics.median(base),
+        "warm_refresh_s": statistics.median(r["warm_refresh_s_median"] for r in runs),
+        "warm_over_cold": statistics.median(r["warm_refresh_s_median"] for r in runs) / statistics.median(ours),
+        "files_opened_warm": last["files_opened_warm"],
+        "single_change_ms_median": statistics.median(r["single_change_ms_median"] for r in runs),
+        "single_change_ms_p90": max(r["single_change_ms_p90"] for r in runs),
+    }
+
+
+# ---------------------------------------------------------------- the server
+class Server:
+    def __init__(self, w, threads=1, debounce=100):
+        self.home = w / "home"
+        env = dict(os.environ, SKILLMEAT_HOME=str(self.home), SKILLMEAT_CACHE_SEARCH_ROOTS=str(w / "dev"),
+                   SKILLMEAT_CACHE_THREADS=str(threads), SKILLMEAT_CACHE_DEBOUNCE_MS=str(debounce),
+                   SKILLMEAT_CACHE_LOG_LEVEL="warning", SKILLMEAT_CACHE_MAX_CONNECTIONS="4096")
+        t0 = time.perf_counter()
+        self.p = subprocess.Popen([str(BUILD / "projcache"), "serve", "--port", "0", "--exit-with-parent", "true"],
+                                  env=env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        self.ready_line = json.loads(self.p.stdout.readline())
+        self.listen_s = time.perf_counter() - t0
+        self.port = self.ready_line["port"]
+        while self.get("/readyz", raw=True)[0] != 200:
+            time.sleep(0.02)
+        self.ready_s = time.perf_counter() - t0
+
+    def get(self, path, raw=False):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}") as r:
+                body = r.read()
+                return (r.status, body) if raw else json.loads(body)
+        except urllib.error.HTTPError as e:
+            return (e.code, b"") if raw else None
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        self.p.wait(10)
+
+
+# ---------------------------------------------------------------- REST load (wrk)
+def wrk(port, path, seconds, conns=64):
+    out = sh(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}{path}"])
+    def ms(label):
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        v = float(m.group(1))
+        return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50_ms": ms("50"), "p90_ms": ms("90"), "p99_ms": ms("99"), "non_2xx": int(errors.group(1)) if errors else 0}
+
+
+def bench_rest(srv, seconds, rounds):
+    routes = ["/api/v1/cache/status", "/api/v1/cache/projects?limit=100", "/api/v1/cache/search?query=kil",
+              "/api/v1/cache/search?query=a", "/api/v1/cache/stale-artifacts?limit=100", "/api/v1/cache/artifacts?limit=100"]
+    out = []
+    for route in routes:
+        body = srv.get(route, raw=True)[1]
+        body_file = WORK / "body.json"
+        body_file.write_bytes(body)
+        base = subprocess.Popen([str(BUILD / "bench/baseline_http"), "0", str(body_file)], stdout=subprocess.PIPE, text=True)
+        base_port = int(base.stdout.readline().split()[1])
+        ours_runs, base_runs = [], []
+        for _ in range(rounds):  # alternating, so drift in the machine hits both alike
+            c0, b0 = cpu_seconds(srv.p.pid), cpu_seconds(base.pid)
+            t0 = time.perf_counter()
+            ours_runs.append(wrk(srv.port, route, seconds))
+            ours_runs[-1]["server_cpu"] = (cpu_seconds(srv.p.pid) - c0) / (time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            base_runs.append(wrk(base_port, route, seconds))
+            base_runs[-1]["server_cpu"] = (cpu_seconds(base.pid) - b0) / (time.perf_counter() - t0)
+        base.terminate()
+        base.wait()
+        med = lambda runs, k: statistics.median(r[k] for r in runs)
+        out.append({"route": route, "body_bytes": len(body),
+                    "rps": med(ours_runs, "rps"), "rps_spread": [min(r["rps"] for r in ours_runs), max(r["rps"] for r in ours_runs)],
+                    "p50_ms": med(ours_runs, "p50_ms"), "p99_ms": med(ours_runs, "p99_ms"),
+                    "baseline_rps": med(base_runs, "rps"), "baseline_p50_ms": med(base_runs, "p50_ms"),
+                    "baseline_p99_ms": med(base_runs, "p99_ms"), "ratio": med(ours_runs, "rps") / med(base_runs, "rps"),
+                    "server_cpu_share": med(ours_runs, "server_cpu"), "non_2xx": sum(r["non_2xx"] for r in ours_runs)})
+    return out
+
+
+# ---------------------------------------------------------------- write -> event latency
+async def latency(srv, w, trials):
+    import websockets
+    project = sorted((w / "dev").iterdir())[len(list((w / "dev").iterdir())) // 2]
+    pid = __import__("base64").b64encode(str(project).encode()).decode()
+    target = project / ".claude" / "commands" / "command-001.md"
+    out = []
+    async with websockets.connect(f"ws://127.0.0.1:{srv.port}/api/v1/cache/events", max_size=None) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "types": ["changes_detected"], "project_ids": [pid]}))
+        await ws.recv()
+        for i in range(trials):
+            t0 = time.perf_counter()
+            with open(target, "a") as f:
+                f.write(f"trial {i}\n")
+            while True:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if m.get("type") == "changes_detected":
+                    break
+            out.append((time.perf_counter() - t0) * 1000)
+            await asyncio.sleep(0.05)
+    out.sort()
+    return {"trials": trials, "p50_ms": out[len(out) // 2], "p99_ms": out[min(len(out) - 1, int(len(out) * 0.99))],
+            "max_ms": out[-1], "debounce_ms": 100}
+
+
+# ---------------------------------------------------------------- report
+def report(res):
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(res, indent=2) + "\n")
+    s, m = res["scan"], res["machine"]
+    lines = [f"# projcache benchmarks ({time.strftime('%Y-%m-%d')})", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}{' (quick mode)' if m['quick'] else ''}.", "",
+             "## Scan and refresh", "", "| measure | projcache | baseline | ratio | goal |", "|---|---|---|---|---|",
+             f"| cold scan, {s['projects']} projects x {s['artifacts'] // max(1, s['projects'])} artifacts | {s['cold_scan_s']:.2f} s | "
+             f"{s['baseline_cat_sha256sum_s']:.2f} s (`find \\| cat \\| sha256sum`) | {s['ratio_to_baseline']:.2f}x | <= 1.5x |",
+             f"| warm scan (nothing changed) | {s['warm_refresh_s']:.3f} s | | {s['warm_over_cold'] * 100:.1f}% of cold | < 10% |",
+             f"| one changed file: that project's refresh | {s['single_change_ms_median']:.2f} ms (p90 {s['single_change_ms_p90']:.2f}) | | | < 5 ms |"]
+    if "big" in res:
+        b = res["big"]
+        lines += [f"| refresh of {b['projects']} unchanged projects | {b['warm_refresh_s']:.3f} s | | | < 1 s |",
+                  f"| one changed file, {b['projects']}-project world | {b['single_change_ms_median']:.2f} ms | | | < 5 ms |"]
+    sv = res["server"]
+    lines += ["", "## Server", "", "| measure | value |", "|---|---|",
+              f"| start to ready line (world cached) | {sv['listen_s'] * 1000:.0f} ms |",
+              f"| start to /readyz 200 (first refresh done) | {sv['ready_s'] * 1000:.0f} ms |",
+              f"| RSS at idle | {sv['rss_idle_mb']:.1f} MB |", f"| database size | {sv['db_mb']:.1f} MB |",
+              f"| file write -> WebSocket event, p50 / p99 ({res['latency']['trials']} trials, debounce 100 ms) | "
+              f"{res['latency']['p50_ms']:.1f} / {res['latency']['p99_ms']:.1f} ms |",
+              "", "## REST (wrk -t1 -c64, one server thread each; baseline = bare Beast, same body)", "",
+              "| route | body | req/s | p50 | p99 | baseline req/s | baseline p99 | ratio | server CPU |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in res["rest"]:
+        lines.append(f"| `{r['route']}` | {r['body_bytes']} B | {r['rps']:.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | "
+                     f"{r['baseline_rps']:.0f} | {r['baseline_p99_ms']:.2f} ms | {r['ratio']:.2f} | {r['server_cpu_share'] * 100:.0f}% |")
+    lines += ["", "![latency and ratio](latest.png)", ""]
+    (RESULTS / "latest.md").write_text("\n".join(lines))
+    data = WORK / "chart.dat"
+    data.write_text("\n".join(f"\"{r['route'].split('/')[-1][:28]}\" {r['p50_ms']} {r['p99_ms']} {r['ratio']}" for r in res["rest"]) + "\n")
+    gp = f"""set terminal pngcairo size 1000,520 font ',10'
+set output '{RESULTS / "latest.png"}'
+set multiplot layout 1,2
+set style data histograms
+set style fill solid 0.8
+set xtics rotate by -35
+set title 'REST latency (ms)'
+plot '{data}' using 2:xtic(1) title 'p50', '' using 3 title 'p99'
+set title 'req/s ratio to bare Beast'
+set yrange [0:1.2]
+plot '{data}' using 4:xtic(1) title 'ratio' lc rgb '#4a7', 0.5 title 'goal 0.5' lw 2 lc rgb '#c33'
+unset multiplot
+"""
+    subprocess.run(["gnuplot"], input=gp, text=True, check=False)
+    print((RESULTS / "latest.md").read_text())
+
+
+def main():
+    WORK.mkdir(parents=True, exist_ok=True)
+    res = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    scan_world = world("scan-200x50", 200, 50)
+    res["scan"] = bench_scan(scan_world, 2 if QUICK else 3)
+    big = scan_world if QUICK else world("big-1000x50", 1000, 50)
+    if not QUICK:
+        r = json.loads(sh([str(BUILD / "bench/bench_refresh"), str(big / "home"), str(big / "dev"), str(WORK / "big.db"), "10"]))
+        res["big"] = {"projects": r["projects"], "warm_refresh_s": r["warm_refresh_s_median"],
+                      "single_change_ms_median": r["single_change_ms_median"], "cold_refresh_s": r["cold_refresh_s"]}
+    db = big / "home" / "cache" / "projcache.db"
+    Server(big).stop()  # populate the cache, then measure a start with the world already cached
+    srv = Server(big)
+    try:
+        time.sleep(1.0)  # let the start settle before reading idle RSS
+        res["server"] = {"listen_s": srv.listen_s, "ready_s": srv.ready_s, "rss_idle_mb": rss_mb(srv.p.pid),
+                         "db_mb": db.stat().st_size / 1e6}
+        res["rest"] = bench_rest(srv, 2 if QUICK else 5, 1 if QUICK else 3)
+        res["latency"] = asyncio.run(latency(srv, big, 30 if QUICK else 100))
+    finally:
+        srv.stop()
+    report(res)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+BINARY = os.environ.get("PROJCACHE_BINARY", str(Path(__file__).resolve().parents[3] / "build" / "test" / "projcache"))
+
+
+def write(p: Path, text: str) -> None:
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A collection with two commands, one project deploying both; `review` is outdated."""
+    home, dev = tmp_path / "home", tmp_path / "dev"
+    col = home / "collections" / "default"
+    write(col / "commands" / "review.md", "---\nversion: 1.2.0\n---\nnew\n")
+    write(col / "commands" / "plan.md", "plan\n")
+    write(col / "collection.toml", '[collection]\nname = "default"\n\n'
+          '[[artifacts]]\nname = "review"\ntype = "command"\npath = "commands/review.md"\n\n'
+          '[artifacts.metadata]\nversion = "1.2.0"\n\n'
+          '[[artifacts]]\nname = "plan"\ntype = "command"\npath = "commands/plan.md"\n')
+    claude = dev / "app" / ".claude"
+    old = "---\nversion: 1.0.0\n---\nold\n"
+    write(claude / "commands" / "review.md", old)
+    shutil.copy(col / "commands" / "plan.md", claude / "commands" / "plan.md")
+    entries = [("review", hashlib.sha256(old.encode()).hexdigest()), ("plan", hashlib.sha256(b"plan\n").hexdigest())]
+    write(claude / ".skillmeat-deployed.toml", "".join(
+        f'[[deployed]]\nartifact_name = "{n}"\nartifact_type = "command"\nfrom_collection = "default"\n'
+        f'artifact_path = "commands/{n}.md"\ncontent_hash = "{h}"\n\n' for n, h in entries))
+    past = 1_600_000_000
+    for f in tmp_path.rglob("*"):
+        os.utime(f, (past, past))
+    return {"home": home, "dev": dev, "app": dev / "app",
+            "env": {"SKILLMEAT_HOME": str(home), "SKILLMEAT_CACHE_SEARCH_ROOTS": str(dev), "SKILLMEAT_CACHE_DEBOUNCE_MS": "30"}}
