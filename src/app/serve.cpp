@@ -103,7 +103,9 @@ int cmd_serve(config cfg, const command_args& a) {
   cache::refresh_job job(ioc, mgr);
   cache::watcher watcher(ioc, mgr, job);
   cache::marketplace_fetcher market(ioc, mgr, job.write_strand());
-  net::app_context app{mgr, job, bus, &watcher, &market, cfg.net};
+  net::app_context app(mgr, job, bus, cfg.net);
+  app.watcher = &watcher;
+  app.market = &market;
   net::server srv(ioc, app);
   std::uint16_t port = 0;
   try {

@@ -1,5 +1,7 @@
 #include "cache/manager.hpp"
 
+#include <sys/stat.h>
+
 #include <boost/log/trivial.hpp>
 #include <unordered_map>
 
@@ -125,6 +127,7 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
   repo_->delete_artifacts(out.removed);
   repo_->upsert_fingerprints(dirty);
   tx.commit();
+  maintain_wal();
 
   if (old && !out.changed && old->row.status == "active") {
     // Only the fetch time moved: keep the very same artifact vector (no index rebuild).
@@ -135,6 +138,21 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
     publish_snapshot(scan.id, make_project_entry(std::move(p), std::move(rows)));
   }
   return out;
+}
+
+void manager::maintain_wal() {
+  constexpr int every = 256;
+  constexpr std::int64_t truncate_above = 64LL * 1024 * 1024;
+  if (++writes_since_checkpoint_ < every) return;
+  writes_since_checkpoint_ = 0;
+  struct stat st;
+  fs::path wal = settings_.db_path.string() + "-wal";
+  bool big = ::stat(wal.c_str(), &st) == 0 && st.st_size > truncate_above;
+  try {
+    conn_->exec(big ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)");
+  } catch (const std::exception& e) {  // a busy reader elsewhere: next time
+    BOOST_LOG_TRIVIAL(debug) << "checkpoint skipped: " << e.what();
+  }
 }
 
 void manager::mark_error(const std::string& id, const fs::path& path, const std::string& message) {

@@ -101,6 +101,10 @@ class manager {
  private:
   void load();
   void publish_snapshot(const std::string& id, project_ptr entry);
+  // Checkpoints now and then, and truncates a WAL that grew past its bound, so the -wal file
+  // stays small on a server that runs for weeks.
+  void maintain_wal();
+  int writes_since_checkpoint_ = 0;
 
   settings settings_;
   events::bus& bus_;

@@ -117,6 +117,11 @@ void refresh_job::schedule_tick() {
   });
 }
 
+refresh_counters refresh_job::counters() const {
+  std::lock_guard lk(sched_mu_);
+  return counters_;
+}
+
 refresh_schedule refresh_job::schedule() const {
   std::lock_guard lk(sched_mu_);
   return sched_;
@@ -384,6 +389,10 @@ void refresh_job::on_scan_done(const std::string& id, std::uint64_t token, proje
 void refresh_job::attempt_failed(job& j, const std::string& message, bool retryable) {
   j.running = false;
   if (retryable && j.attempt < max_attempts && !stopped_) {
+    {
+      std::lock_guard lk(sched_mu_);
+      ++counters_.retries;
+    }
     double delay = mgr_.config().retry_base_seconds * std::pow(2.0, j.attempt - 1);
     BOOST_LOG_TRIVIAL(info) << "refresh of " << j.path << " failed (attempt " << j.attempt
                             << "), retrying in " << delay << " s: " << message;
@@ -421,6 +430,11 @@ void refresh_job::finish(const std::string& id, refresh_result r) {
   if (it == jobs_.end()) return;
   auto j = std::move(it->second);
   jobs_.erase(it);
+  {
+    std::lock_guard lk(sched_mu_);
+    ++(r.success ? counters_.completed : counters_.failed);
+    counters_.duration_seconds_sum += r.duration_seconds;
+  }
   for (auto& w : j->waiters) w(r);
   if (j->rerun && !stopped_) {
     auto waiters = std::move(j->next_waiters);

@@ -20,6 +20,11 @@
 
 namespace projcache::cache {
 
+struct refresh_counters {
+  std::uint64_t completed = 0, failed = 0, retries = 0;
+  double duration_seconds_sum = 0;
+};
+
 struct refresh_result {
   bool success = true;
   std::int64_t projects_refreshed = 0;
@@ -52,6 +57,7 @@ class refresh_job {
   void rescan();
 
   refresh_schedule schedule() const;
+  refresh_counters counters() const;
   bool ready() const { return ready_.load(); }
   int max_concurrency_seen() const { return max_seen_.load(); }
   strand_type& write_strand() { return strand_; }
@@ -90,6 +96,7 @@ class refresh_job {
   std::atomic<bool> ready_{false}, stopped_{false}, running_{false};
   mutable std::mutex sched_mu_;
   refresh_schedule sched_;
+  refresh_counters counters_;  // under sched_mu_
   std::function<void()> on_full_refresh_;
   std::function<void(const std::string&, int)> scan_fault_;
 };

@@ -69,6 +69,34 @@ std::vector<std::string> string_list(const toml::table& t, std::string_view key)
   return out;
 }
 
+// [artifacts.metadata] comes from YAML front matter, where `version: 1.0` is a number: its
+// values are read leniently (numbers as text, anything else skipped), never failing the file.
+std::optional<std::string> lenient_text(const toml::table& t, std::string_view key) {
+  const toml::node* n = t.get(key);
+  if (!n) return std::nullopt;
+  if (auto s = n->value_exact<std::string>()) return *s;
+  if (auto i = n->value_exact<int64_t>()) return std::to_string(*i);
+  if (auto d = n->value_exact<double>()) {
+    std::ostringstream os;
+    os << *d;
+    std::string text = os.str();
+    if (text.find_first_of(".eE") == std::string::npos) text += ".0";  // Python's str(1.0)
+    return text;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> lenient_list(const toml::table& t, std::string_view key) {
+  std::vector<std::string> out;
+  const toml::node* n = t.get(key);
+  if (!n) return out;
+  if (auto s = n->value_exact<std::string>()) return {*s};
+  if (auto* a = n->as_array())
+    for (auto& el : *a)
+      if (auto s = el.value_exact<std::string>()) out.push_back(*s);
+  return out;
+}
+
 const toml::table* opt_table(const toml::table& t, std::string_view key) {
   const toml::node* n = t.get(key);
   if (!n) return nullptr;
@@ -152,10 +180,10 @@ read_result<collection_file> read_collection(const fs::path& file) {
         art.tags = string_list(*t, "tags");
         if (auto* md = opt_table(*t, "metadata")) {
           art.metadata_json = boost::json::serialize(to_json(*md));
-          art.metadata_version = opt_string(*md, "version");
-          art.metadata_description = opt_string(*md, "description");
-          art.metadata_tags = string_list(*md, "tags");
-          art.metadata_aliases = string_list(*md, "aliases");
+          art.metadata_version = lenient_text(*md, "version");
+          art.metadata_description = lenient_text(*md, "description");
+          art.metadata_tags = lenient_list(*md, "tags");
+          art.metadata_aliases = lenient_list(*md, "aliases");
         }
         c.artifacts.push_back(std::move(art));
       }

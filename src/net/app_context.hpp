@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "net/metrics.hpp"
 #include "net/options.hpp"
 #include "net/router.hpp"
 
@@ -31,9 +32,13 @@ struct server_stats {
   std::atomic<std::int64_t> dropped_clients{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> refused_connections{0};
+  std::atomic<std::int64_t> ws_queued_bytes{0};
 };
 
 struct app_context {
+  app_context(cache::manager& m, cache::refresh_job& j, events::bus& b, options o)
+      : mgr(m), job(j), bus(b), opts(std::move(o)) {}
+
   cache::manager& mgr;
   cache::refresh_job& job;
   events::bus& bus;
@@ -41,6 +46,7 @@ struct app_context {
   cache::marketplace_fetcher* market = nullptr;
   options opts;
   server_stats stats;
+  request_metrics metrics;
   router routes;
   std::atomic<bool> stopping{false};
 

@@ -85,6 +85,10 @@ awaitable_response post_project_cache_refresh(request_context& c) {
                           json::object{{"success", r.success}, {"message", message}, {"stats", project_cache_stats(c.app)}});
 }
 
+awaitable_response get_metrics(request_context& c) {
+  co_return text_response(c.req, http::status::ok, render_metrics(c.app), "text/plain; version=0.0.4; charset=utf-8");
+}
+
 awaitable_response get_events_without_upgrade(request_context& c) {
   auto res = error_response(c.req, http::status::upgrade_required, "WebSocket upgrade required");
   res.set(http::field::upgrade, "websocket");
@@ -104,6 +108,7 @@ awaitable_response get_asset(request_context& c) {
 void register_misc_routes(router& r) {
   r.add(http::verb::get, "/healthz", get_healthz);
   r.add(http::verb::get, "/readyz", get_readyz);
+  r.add(http::verb::get, "/metrics", get_metrics);
   r.add(http::verb::get, "/api/v1/projects/cache/stats", get_project_cache_stats);
   r.add(http::verb::post, "/api/v1/projects/cache/refresh", post_project_cache_refresh);
   r.add(http::verb::get, "/api/v1/cache/events", get_events_without_upgrade);

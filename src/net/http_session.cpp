@@ -82,6 +82,7 @@ asio::awaitable<response> dispatch(const request& req, app_context& app) {
   bool target_ok = false;
   auto params = parse_target(req.target(), path, target_ok);
   response res;
+  std::string route = "unmatched";
   auto origin = header(req, "Origin");
   if (!target_ok) {
     res = error_response(req, http::status::bad_request, "Invalid request target");
@@ -102,6 +103,7 @@ asio::awaitable<response> dispatch(const request& req, app_context& app) {
     res = auth_failure(req, a);
   } else {
     auto m = app.routes.find(path, req.method() == http::verb::head ? http::verb::get : req.method());
+    if (m.path_known) route = m.pattern;
     if (!m.path_known) {
       res = error_response(req, http::status::not_found, "Not Found");
     } else if (!m.h) {
@@ -138,6 +140,7 @@ asio::awaitable<response> dispatch(const request& req, app_context& app) {
   add_cors(res, req, app.opts);
   res.set("X-Request-ID", request_id);
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+  app.metrics.record(route, res.result_int(), static_cast<double>(us) / 1e6);
   BOOST_LOG_TRIVIAL(debug) << "request " << request_id << " " << req.method_string() << " " << path << " "
                            << res.result_int() << " " << us << "us";
   co_return res;

@@ -27,6 +27,7 @@ router::match router::find(std::string_view path, http::verb verb) const {
     m.path_known = true;
     std::string name(http::to_string(r.verb));
     if (m.allow.find(name) == std::string::npos) m.allow += (m.allow.empty() ? "" : ", ") + name;
+    m.pattern = r.pattern;
     if (r.verb == verb && !m.h) {
       m.h = &r.h;
       m.param = std::move(param);

@@ -90,7 +90,14 @@ asio::awaitable<void> ws_session::run(request req) {
   }
   app_.stats.subscribers.fetch_add(1);
   if (app_.stopping) request_close(websocket::close_code::going_away, "server shutting down");
-  asio::co_spawn(ws_.get_executor(), writer(), asio::detached);
+  asio::co_spawn(ws_.get_executor(), writer(), [](std::exception_ptr ep) {
+    if (!ep) return;
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      BOOST_LOG_TRIVIAL(error) << "websocket writer ended by an unexpected error: " << e.what();
+    }
+  });
   co_await reader();
   unsubscribe();
   closed_ = true;
@@ -145,6 +152,7 @@ asio::awaitable<void> ws_session::writer() {
       auto msg = std::move(queue_.front());
       queue_.pop_front();
       queued_bytes_ -= msg->size();
+      app_.stats.ws_queued_bytes.fetch_sub(static_cast<std::int64_t>(msg->size()));
       writing_ = true;
       ws_.text(true);
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*msg), as_tuple_awaitable);
@@ -165,6 +173,7 @@ void ws_session::enqueue(std::shared_ptr<const std::string> msg) {
     app_.stats.dropped_clients.fetch_add(1);
     BOOST_LOG_TRIVIAL(warning) << "websocket subscriber " << registry_id_ << " too slow (" << queue_.size()
                                << " messages, " << queued_bytes_ << " bytes queued): closing";
+    app_.stats.ws_queued_bytes.fetch_sub(static_cast<std::int64_t>(queued_bytes_));
     queue_.clear();
     queued_bytes_ = 0;
     unsubscribe();
@@ -172,6 +181,7 @@ void ws_session::enqueue(std::shared_ptr<const std::string> msg) {
     return;
   }
   queued_bytes_ += msg->size();
+  app_.stats.ws_queued_bytes.fetch_add(static_cast<std::int64_t>(msg->size()));
   queue_.push_back(std::move(msg));
   wake_.cancel();
 }
@@ -179,6 +189,7 @@ void ws_session::enqueue(std::shared_ptr<const std::string> msg) {
 void ws_session::request_close(websocket::close_code code, std::string reason) {
   if (close_ || closed_) return;
   close_ = websocket::close_reason(code, reason);
+  app_.stats.ws_queued_bytes.fetch_sub(static_cast<std::int64_t>(queued_bytes_));
   queue_.clear();
   queued_bytes_ = 0;
   wake_.cancel();
@@ -286,7 +297,14 @@ void ws_session::subscribe(const json::object& o) {
 void start_ws_session(beast::tcp_stream stream, request req, std::string subprotocol, app_context& app) {
   auto ex = stream.get_executor();
   auto s = std::make_shared<ws_session>(std::move(stream), app, std::move(subprotocol));
-  asio::co_spawn(ex, s->run(std::move(req)), asio::detached);
+  asio::co_spawn(ex, s->run(std::move(req)), [](std::exception_ptr ep) {
+    if (!ep) return;
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      BOOST_LOG_TRIVIAL(error) << "websocket session ended by an unexpected error: " << e.what();
+    }
+  });
 }
 
 void close_all_ws_sessions(app_context& app) {

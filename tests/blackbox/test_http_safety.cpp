@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 #include <future>
+#include <sstream>
 
 #include "server_fixture.hpp"
 
@@ -121,6 +122,33 @@ BOOST_AUTO_TEST_CASE(status_answers_while_a_long_refresh_runs) {
   }
   BOOST_TEST(refresh.get().status == 200);
   BOOST_TEST(answered_during > 0);
+}
+
+BOOST_AUTO_TEST_CASE(metrics_parse_and_move) {
+  live_server srv;
+  // A minimal Prometheus text parser: "name{labels} value" lines, comments skipped.
+  auto parse = [](const std::string& text) {
+    std::map<std::string, double> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      auto sp = line.rfind(' ');
+      BOOST_REQUIRE_MESSAGE(sp != std::string::npos, "bad line: " << line);
+      out[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
+    }
+    return out;
+  };
+  auto before = parse(srv.get("/metrics").body);
+  BOOST_TEST(before.count("projcache_projects") == 1u);
+  BOOST_TEST(before["projcache_projects"] == 4.0);
+  const std::string key = "projcache_http_requests_total{route=\"/api/v1/cache/status\",status=\"200\"}";
+  for (int i = 0; i < 3; ++i) srv.get("/api/v1/cache/status");
+  auto after = parse(srv.get("/metrics").body);
+  BOOST_TEST(after[key] == before[key] + 3);
+  BOOST_TEST(after["projcache_refreshes_total"] >= 3.0);
+  BOOST_TEST(after["projcache_db_size_bytes"] > 0.0);
+  BOOST_TEST(after.count("projcache_http_request_duration_seconds_bucket{route=\"/api/v1/cache/status\",le=\"+Inf\"}") == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -74,7 +74,9 @@ BOOST_AUTO_TEST_CASE(new_project_appears_and_deleted_one_goes) {
   BOOST_TEST(svc->rec.of("project_added", fresh_id).size() == 1u);
 
   fs::remove_all(w.dev / "clients");
-  BOOST_REQUIRE(wait_until([&] { return !svc->mgr->project(w.web_id); }));
+  // The snapshot changes just before the event is published: wait for the event.
+  BOOST_REQUIRE(wait_until([&] { return !svc->rec.of("project_removed", w.web_id).empty(); }));
+  BOOST_TEST(!svc->mgr->project(w.web_id));
   BOOST_TEST(svc->rec.of("project_removed", w.web_id).size() == 1u);
 }
 

@@ -131,6 +131,17 @@ BOOST_AUTO_TEST_CASE(unknown_keys_ignored_and_open_types_kept) {
   BOOST_TEST(bad.error().message.find("unknown artifact type") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(metadata_from_front_matter_is_read_leniently) {
+  temp_dir d;
+  write_file(d / "c.toml", "[[artifacts]]\nname = \"a\"\ntype = \"skill\"\n[artifacts.metadata]\nversion = 1.0\n"
+                           "tags = [\"x\", 3]\n[[artifacts]]\nname = \"b\"\ntype = \"skill\"\n[artifacts.metadata]\nversion = 2\n");
+  auto c = read_collection(d / "c.toml");
+  BOOST_REQUIRE(c.has_value());
+  BOOST_TEST(c->artifacts[0].metadata_version.value() == "1.0");
+  BOOST_TEST(c->artifacts[0].metadata_tags == std::vector<std::string>{"x"});
+  BOOST_TEST(c->artifacts[1].metadata_version.value() == "2");
+}
+
 BOOST_AUTO_TEST_CASE(missing_lock_is_empty_and_lock_entries_read) {
   temp_dir d;
   BOOST_TEST(read_lock(d / "none.lock")->empty());

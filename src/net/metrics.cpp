@@ -1,0 +1,89 @@
+#include "net/metrics.hpp"
+
+#include <sys/stat.h>
+
+#include <sstream>
+
+#include "cache/manager.hpp"
+#include "cache/refresh.hpp"
+#include "cache/watcher.hpp"
+#include "net/app_context.hpp"
+
+namespace projcache::net {
+
+namespace {
+std::int64_t file_size(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 ? st.st_size : 0;
+}
+}  // namespace
+
+void request_metrics::record(const std::string& route, unsigned status, double seconds) {
+  std::lock_guard lk(mu_);
+  auto& s = series_[{route, status}];
+  ++s.count;
+  s.sum += seconds;
+  for (std::size_t i = 0; i < buckets.size(); ++i)
+    if (seconds <= buckets[i]) ++s.le[i];
+}
+
+std::string request_metrics::render() const {
+  std::ostringstream o;
+  o << "# HELP projcache_http_requests_total HTTP requests by route and status.\n"
+       "# TYPE projcache_http_requests_total counter\n";
+  std::lock_guard lk(mu_);
+  for (auto& [k, s] : series_)
+    o << "projcache_http_requests_total{route=\"" << k.first << "\",status=\"" << k.second << "\"} " << s.count << "\n";
+  o << "# HELP projcache_http_request_duration_seconds Time to answer, by route.\n"
+       "# TYPE projcache_http_request_duration_seconds histogram\n";
+  std::map<std::string, series> by_route;
+  for (auto& [k, s] : series_) {
+    auto& r = by_route[k.first];
+    r.count += s.count;
+    r.sum += s.sum;
+    for (std::size_t i = 0; i < buckets.size(); ++i) r.le[i] += s.le[i];
+  }
+  for (auto& [route, s] : by_route) {
+    for (std::size_t i = 0; i < buckets.size(); ++i)
+      o << "projcache_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"" << buckets[i] << "\"} " << s.le[i] << "\n";
+    o << "projcache_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"+Inf\"} " << s.count << "\n";
+    o << "projcache_http_request_duration_seconds_sum{route=\"" << route << "\"} " << s.sum << "\n";
+    o << "projcache_http_request_duration_seconds_count{route=\"" << route << "\"} " << s.count << "\n";
+  }
+  return o.str();
+}
+
+std::string render_metrics(app_context& app) {
+  std::ostringstream o;
+  auto gauge = [&](const char* name, const char* help, auto value, const char* type = "gauge") {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << value << "\n";
+  };
+  auto st = app.mgr.status();
+  auto rs = app.job.counters();
+  cache::watcher_state w;
+  if (app.watcher) w = app.watcher->state();
+  std::string db = app.mgr.config().db_path.string();
+  o << app.metrics.render();
+  gauge("projcache_cache_hits_total", "Reads answered from fresh cache.", st.hits, "counter");
+  gauge("projcache_cache_misses_total", "Reads of a project not cached or stale.", st.misses, "counter");
+  gauge("projcache_projects", "Cached projects.", st.total_projects);
+  gauge("projcache_artifacts", "Cached artifacts.", st.total_artifacts);
+  gauge("projcache_stale_projects", "Projects past their TTL.", st.stale_projects);
+  gauge("projcache_outdated_artifacts", "Artifacts with a newer collection copy.", st.outdated_artifacts);
+  gauge("projcache_refreshes_total", "Project refreshes finished.", rs.completed, "counter");
+  gauge("projcache_refresh_errors_total", "Project refreshes that failed every attempt.", rs.failed, "counter");
+  gauge("projcache_refresh_retries_total", "Attempts retried after a failure that may pass.", rs.retries, "counter");
+  gauge("projcache_refresh_duration_seconds_sum", "Total time of finished refreshes.", rs.duration_seconds_sum, "counter");
+  gauge("projcache_watcher_events_total", "Relevant file events seen.", app.watcher ? app.watcher->events_seen() : 0, "counter");
+  gauge("projcache_watcher_watches", "inotify watches held.", w.watches);
+  gauge("projcache_watcher_fallback_roots", "Roots rescanned periodically for lack of watches.", w.fallback_roots.size());
+  gauge("projcache_ws_subscribers", "Connected WebSocket clients.", app.stats.subscribers.load());
+  gauge("projcache_ws_dropped_clients_total", "Slow clients closed with 1008.", app.stats.dropped_clients.load(), "counter");
+  gauge("projcache_ws_queued_bytes", "Bytes queued for WebSocket clients.", app.stats.ws_queued_bytes.load());
+  gauge("projcache_http_connections", "Open HTTP connections.", app.stats.connections.load());
+  gauge("projcache_db_size_bytes", "Database file size.", file_size(db));
+  gauge("projcache_db_wal_size_bytes", "Write-ahead log size.", file_size(db + "-wal"));
+  return o.str();
+}
+
+}  // namespace projcache::net
