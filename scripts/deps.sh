@@ -8,7 +8,7 @@ pkgs=(
   libboost1.81-dev libboost-json1.81-dev libboost-log1.81-dev libboost-url1.81-dev
   libboost-program-options1.81-dev libboost-test1.81-dev libboost-system1.81-dev
   libboost-thread1.81-dev libboost-filesystem1.81-dev
-  libsqlite3-dev sqlite3 libtomlplusplus-dev libssl-dev ca-certificates
+  libsqlite3-dev sqlite3 libtomlplusplus-dev libssl-dev openssl ca-certificates
   python3 python3-pytest python3-websockets python3-httpx
 )
 case "${1:-}" in

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "cache/manager.hpp"
+#include "cache/marketplace.hpp"
 #include "cache/refresh.hpp"
 #include "cache/watcher.hpp"
 #include "events/bus.hpp"
@@ -87,6 +88,8 @@ awaitable_response post_refresh(request_context& c) {
   auto b = parse_body(c.req, v, true);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
   if (b.project_id && !c.app.mgr.project(*b.project_id)) co_return not_found_project(c.req, *b.project_id);
+  // A forced refresh of everything refetches the marketplace too (in the background).
+  if (!b.project_id && b.force && c.app.market) c.app.market->fetch_now(nullptr);
   auto result = co_await async_refresh(c.app.job, b.project_id, b.force, asio::use_awaitable);
   co_return json_response(c.req, http::status::ok, refresh_result_json(result));
 }

@@ -4,10 +4,16 @@
 
 namespace json = boost::json;
 
+namespace projcache::net {
+json::value opt_json(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
+}  // namespace projcache::net
+
 namespace projcache::db {
+using net::opt_json;
+
 // Boost.JSON conversions, found by argument-dependent lookup.
 void tag_invoke(json::value_from_tag, json::value& v, const artifact_row& a) {
-  auto opt = [](const std::optional<std::string>& s) -> json::value { return s ? json::value(*s) : nullptr; };
+  auto& opt = opt_json;
   v = json::object{
       {"id", a.id},
       {"name", a.name},
@@ -38,7 +44,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const marketplace_row& m) 
                    {"name", m.name},
                    {"type", m.type},
                    {"url", m.url},
-                   {"description", m.description ? json::value(*m.description) : nullptr},
+                   {"description", opt_json(m.description)},
                    {"cached_at", format_api_time(m.cached_at)},
                    {"data", std::move(data)}};
 }
@@ -80,8 +86,8 @@ json::value project_item_json(const cache::project_entry& p) {
       {"status", p.row.status},
       {"last_fetched", time_or_null(p.row.last_fetched)},
       {"artifact_count", p.artifacts.size()},
-      {"description", p.row.description ? json::value(*p.row.description) : nullptr},
-      {"error_message", p.row.error_message ? json::value(*p.row.error_message) : nullptr},
+      {"description", opt_json(p.row.description)},
+      {"error_message", opt_json(p.row.error_message)},
       {"outdated_count", p.outdated},
       {"drift_counts", std::move(drift)},
   };
@@ -100,7 +106,7 @@ json::value project_detail_json(const cache::project_entry& p) {
 
 json::value stale_item_json(const cache::stale_item& s) {
   const auto& a = *s.artifact;
-  auto opt = [](const std::optional<std::string>& x) -> json::value { return x ? json::value(*x) : nullptr; };
+  auto& opt = opt_json;
   return json::object{{"id", a.id},
                       {"name", a.name},
                       {"type", a.type},

@@ -2,6 +2,7 @@ import hashlib
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,13 @@ def world(tmp_path):
         os.utime(f, (past, past))
     return {"home": home, "dev": dev, "app": dev / "app",
             "env": {"SKILLMEAT_HOME": str(home), "SKILLMEAT_CACHE_SEARCH_ROOTS": str(dev), "SKILLMEAT_CACHE_DEBOUNCE_MS": "30"}}
+
+
+def wait_for(cond, timeout=15.0):
+    """Polls a condition until it holds or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

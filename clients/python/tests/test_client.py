@@ -9,21 +9,12 @@ import time
 
 import pytest
 
-from conftest import BINARY
+from conftest import BINARY, wait_for
 from projcache_client import Client, EventStream, ProjcacheError, Sidecar, SidecarError
 
 
 def pid_of(path):
     return base64.b64encode(str(path).encode()).decode()
-
-
-def wait_for(cond, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)  # polling a condition
-    return True
 
 
 def test_start_stop_and_every_route(world):

@@ -1,0 +1,46 @@
+#pragma once
+// Helpers shared by refresh.cpp and refresh_schedule.cpp.
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "cache/refresh.hpp"
+
+namespace projcache::cache::detail {
+
+// Background scanning must not slow the user's build: lowest CPU and idle I/O priority.
+inline void lower_thread_priority() {
+  thread_local bool done = false;
+  if (done) return;
+  done = true;
+  auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  ::setpriority(PRIO_PROCESS, tid, 19);
+  constexpr int ioprio_class_idle = 3, ioprio_who_process = 1, ioprio_class_shift = 13;
+  ::syscall(SYS_ioprio_set, ioprio_who_process, static_cast<int>(tid), ioprio_class_idle << ioprio_class_shift);
+}
+
+inline double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace projcache::cache::detail
+
+namespace projcache::cache {
+
+// One project's refresh: its attempts, waiters and timer (owned by the write strand).
+struct refresh_job::job {
+  job(strand_type& s) : timer(s) {}
+  std::string id, path;
+  int attempt = 0;
+  bool running = false;
+  bool rerun = false;
+  std::uint64_t token = 0;
+  std::vector<done_fn> waiters, next_waiters;
+  std::shared_ptr<collection_memo> memo;
+  boost::asio::steady_timer timer;
+  std::chrono::steady_clock::time_point started;
+};
+
+}  // namespace projcache::cache

@@ -1,0 +1,187 @@
+// The refresh job's schedule: the first full refresh, the periodic tick, discovery of new and
+// vanished projects, and refresh_all over them. The queue and attempts are in refresh.cpp.
+#include <boost/asio/post.hpp>
+#include <boost/log/trivial.hpp>
+#include <set>
+
+#include "cache/discovery.hpp"
+#include "cache/refresh.hpp"
+#include "cache/refresh_internal.hpp"
+#include "cache/util.hpp"
+#include "events/bus.hpp"
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+
+namespace projcache::cache {
+
+void refresh_job::start() {
+  bool background = mgr_.config().enable_background_refresh;
+  running_ = background;
+  {
+    std::lock_guard lk(sched_mu_);
+    sched_.is_running = background;
+  }
+  refresh_all(false, [this](refresh_result r) {
+    ready_ = true;
+    if (auto c = mgr_.corruption()) {
+      events::event e;
+      e.type = events::event_type::cache_rebuilt;
+      e.changes_detected = r.changes_detected;
+      e.extra = {{"moved_aside", c->first}, {"reason", c->second},
+                 {"projects", std::to_string(mgr_.current()->projects.size())}};
+      mgr_.bus().publish(e);
+      BOOST_LOG_TRIVIAL(warning) << "cache rebuilt from disk after corruption ("
+                                 << mgr_.current()->projects.size() << " projects)";
+    }
+  });
+  if (background) asio::post(strand_, [this] { schedule_tick(); });
+}
+
+void refresh_job::stop() {
+  if (stopped_.exchange(true)) return;
+  running_ = false;
+  asio::post(strand_, [this] {
+    tick_.cancel();
+    for (auto& [_, j] : jobs_) j->timer.cancel();
+  });
+  std::lock_guard lk(sched_mu_);
+  sched_.is_running = false;
+  sched_.next_run_time.reset();
+}
+
+void refresh_job::schedule_tick() {
+  if (stopped_) return;
+  auto interval = std::chrono::duration<double, std::ratio<3600>>(mgr_.config().refresh_interval_hours);
+  auto d = std::chrono::duration_cast<std::chrono::microseconds>(interval);
+  {
+    std::lock_guard lk(sched_mu_);
+    sched_.next_run_time = now_micros() + d.count();
+  }
+  tick_.expires_after(d);
+  tick_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    refresh_all(false, nullptr);
+    schedule_tick();
+  });
+}
+
+refresh_counters refresh_job::counters() const {
+  std::lock_guard lk(sched_mu_);
+  return counters_;
+}
+
+refresh_schedule refresh_job::schedule() const {
+  std::lock_guard lk(sched_mu_);
+  return sched_;
+}
+
+void refresh_job::rescan() {
+  if (stopped_) return;
+  auto cfg = mgr_.config();
+  asio::post(pool_, [this, cfg] {
+    detail::lower_thread_priority();
+    auto found = discover_projects(cfg.search_roots, cfg.explicit_projects, cfg.discovery_depth);
+    asio::post(strand_, [this, found = std::move(found)]() mutable {
+      auto before = mgr_.current();
+      reconcile(std::move(found));
+      // New projects are refreshed at once.
+      auto after = mgr_.current();
+      for (auto& [id, p] : after->projects)
+        if (!before->projects.count(id)) enqueue(id, p->row.path, std::make_shared<collection_memo>(), nullptr);
+      if (on_full_refresh_) on_full_refresh_();
+    });
+  });
+}
+
+void refresh_job::reconcile(std::vector<fs::path> found) {
+  std::set<std::string> found_ids;
+  for (auto& path : found) {
+    found_ids.insert(project_id_of(path));
+    if (mgr_.add_project(path)) {
+      events::event e;
+      e.type = events::event_type::project_added;
+      e.project_id = project_id_of(path);
+      e.changes_detected = true;
+      e.extra = {{"path", path.string()}};
+      mgr_.bus().publish(e);
+    }
+  }
+  auto snap = mgr_.current();  // held: remove_project replaces the current snapshot
+  for (auto& [id, p] : snap->projects) {
+    if (found_ids.count(id) || jobs_.count(id)) continue;
+    std::string path = p->row.path;
+    mgr_.remove_project(id);
+    events::event e;
+    e.type = events::event_type::project_removed;
+    e.project_id = id;
+    e.changes_detected = true;
+    e.extra = {{"path", path}};
+    mgr_.bus().publish(e);
+  }
+}
+
+void refresh_job::refresh_all(bool force, done_fn done) {
+  auto cfg = mgr_.config();
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lk(sched_mu_);
+    sched_.full_refresh_running = true;
+    sched_.last_run_time = now_micros();
+  }
+  asio::post(pool_, [this, cfg, force, t0, done = std::move(done)]() mutable {
+    detail::lower_thread_priority();
+    auto found = discover_projects(cfg.search_roots, cfg.explicit_projects, cfg.discovery_depth);
+    asio::post(strand_, [this, found = std::move(found), force, t0, done = std::move(done)]() mutable {
+      reconcile(std::move(found));
+      if (on_full_refresh_) on_full_refresh_();
+      micros now = now_micros();
+      std::vector<project_ptr> targets;
+      auto snap = mgr_.current();
+      for (auto& [id, p] : snap->projects)
+        if (force || mgr_.is_stale(*p, now)) targets.push_back(p);
+
+      struct batch {
+        std::size_t remaining;
+        refresh_result result;
+        done_fn done;
+        std::chrono::steady_clock::time_point t0;
+      };
+      auto b = std::make_shared<batch>(batch{targets.size(), {}, std::move(done), t0});
+      auto finish_batch = [this](batch& bt) {
+        bt.result.duration_seconds = detail::ms_since(bt.t0) / 1000.0;
+        {
+          std::lock_guard lk(sched_mu_);
+          sched_.full_refresh_running = false;
+        }
+        mgr_.set_meta("last_full_refresh_end", format_api_time(now_micros()));
+        if (bt.done) bt.done(std::move(bt.result));
+      };
+      {
+        std::lock_guard lk(sched_mu_);
+        sched_.progress_done = 0;
+        sched_.progress_total = static_cast<std::int64_t>(targets.size());
+      }
+      if (targets.empty()) {
+        finish_batch(*b);
+        return;
+      }
+      auto memo = std::make_shared<collection_memo>();
+      for (auto& p : targets) {
+        enqueue(p->row.id, p->row.path, memo, [this, b, finish_batch](refresh_result r) {
+          b->result.success = b->result.success && r.success;
+          b->result.projects_refreshed += r.projects_refreshed;
+          b->result.changes_detected = b->result.changes_detected || r.changes_detected;
+          for (auto& e : r.errors) b->result.errors.push_back(std::move(e));
+          {
+            std::lock_guard lk(sched_mu_);
+            ++sched_.progress_done;
+          }
+          if (--b->remaining == 0) finish_batch(*b);
+        });
+      }
+    });
+  });
+}
+
+}  // namespace projcache::cache
