@@ -9,8 +9,11 @@ pkgs=(
   libboost-program-options1.81-dev libboost-test1.81-dev libboost-system1.81-dev
   libboost-thread1.81-dev libboost-filesystem1.81-dev
   libsqlite3-dev sqlite3 libtomlplusplus-dev libssl-dev openssl ca-certificates
-  python3 python3-pytest python3-websockets python3-httpx
+  python3 python3-pytest python3-websockets
+  chromium
 )
+# Node.js for the browser test: Debian's, unless the machine already has one.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 case "${1:-}" in
   --bench) pkgs+=(wrk gnuplot-nox) ;;
   --coverage) pkgs+=(lcov) ;;
@@ -20,11 +23,18 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-echo "deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# playwright-core (driver only; the browser is Debian's chromium) for tests/browser.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -d "$here/tests/browser/node_modules/playwright-core" ]; then
+  echo "deps: npm install playwright-core in tests/browser" >&2
+  npm install --prefix "$here/tests/browser" --no-audit --no-fund --silent >/dev/null
+fi

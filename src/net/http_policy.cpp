@@ -51,6 +51,13 @@ bool origin_allowed(const options& o, std::string_view origin) {
   return std::find(o.cors_origins.begin(), o.cors_origins.end(), origin) != o.cors_origins.end();
 }
 
+bool same_origin(std::string_view origin, std::string_view host_header) {
+  host_header = trim(host_header);
+  for (std::string_view scheme : {"http://", "https://"})
+    if (origin.starts_with(scheme) && lower(origin.substr(scheme.size())) == lower(host_header)) return true;
+  return false;
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   // Compares every byte of the longer input, whatever differs first.
   std::size_t n = std::max(a.size(), b.size());

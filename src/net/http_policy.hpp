@@ -11,6 +11,8 @@ namespace projcache::net {
 
 bool host_allowed(const options& o, std::string_view host_header);
 bool origin_allowed(const options& o, std::string_view origin);
+// A page served by projcache itself (the dashboard) connects from its own origin.
+bool same_origin(std::string_view origin, std::string_view host_header);
 
 enum class auth_result { ok, missing, invalid };
 // key_header: X-API-Key; subprotocols: Sec-WebSocket-Protocol (may carry "apikey.<key>").

@@ -63,7 +63,8 @@ void add_cors(response& res, const request& req, const options& o) {
 std::optional<response> refuse_upgrade(const request& req, app_context& app, std::string& subprotocol) {
   if (!host_allowed(app.opts, req[http::field::host]))
     return error_response(req, http::status::bad_request, "Invalid host header");
-  if (auto origin = header(req, "Origin"); origin && !origin_allowed(app.opts, *origin))
+  if (auto origin = header(req, "Origin");
+      origin && !origin_allowed(app.opts, *origin) && !same_origin(*origin, req[http::field::host]))
     return error_response(req, http::status::forbidden, "Origin not allowed");
   auto r = check_api_key(app.opts, header(req, "X-API-Key"), header(req, "Sec-WebSocket-Protocol"), &subprotocol);
   if (r != auth_result::ok) return auth_failure(req, r);

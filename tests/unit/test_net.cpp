@@ -99,6 +99,8 @@ BOOST_AUTO_TEST_CASE(origins_and_keys) {
   options o;
   BOOST_TEST(origin_allowed(o, "http://localhost:3000"));
   BOOST_TEST(!origin_allowed(o, "http://evil.com"));
+  BOOST_TEST(same_origin("http://127.0.0.1:8765", "127.0.0.1:8765"));
+  BOOST_TEST(!same_origin("http://evil.com", "127.0.0.1:8765"));
   BOOST_TEST((check_api_key(o, std::nullopt) == auth_result::ok));
   o.api_key = "s3cret";
   BOOST_TEST((check_api_key(o, std::nullopt) == auth_result::missing));
