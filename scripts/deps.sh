@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages projcache needs to build, test and benchmark.
+# Installs the Debian 12 packages projcache needs to build; --test, --bench or --coverage add
+# what those need.
 # Does nothing when they are all present. Run as root (or with sudo available).
 set -euo pipefail
 
@@ -9,14 +10,16 @@ pkgs=(
   libboost-program-options1.81-dev libboost-test1.81-dev libboost-system1.81-dev
   libboost-thread1.81-dev libboost-filesystem1.81-dev
   libsqlite3-dev sqlite3 libtomlplusplus-dev libssl-dev openssl ca-certificates
-  python3 python3-pytest python3-websockets
-  chromium
 )
-# Node.js for the browser test: Debian's, unless the machine already has one.
-command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
+browser=false
 case "${1:-}" in
-  --bench) pkgs+=(wrk gnuplot-nox) ;;
-  --coverage) pkgs+=(lcov) ;;
+  --test)
+    pkgs+=(python3 python3-pytest python3-websockets chromium)
+    # Node.js for the browser test: Debian's, unless the machine already has one.
+    command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
+    browser=true ;;
+  --bench) pkgs+=(python3 python3-websockets wrk gnuplot-nox) ;;
+  --coverage) pkgs+=(lcov python3 python3-pytest python3-websockets) ;;
 esac
 
 missing=()
@@ -34,7 +37,7 @@ fi
 
 # playwright-core (driver only; the browser is Debian's chromium) for tests/browser.
 here="$(cd "$(dirname "$0")/.." && pwd)"
-if [ ! -d "$here/tests/browser/node_modules/playwright-core" ]; then
+if $browser && [ ! -d "$here/tests/browser/node_modules/playwright-core" ]; then
   echo "deps: npm install playwright-core in tests/browser" >&2
   npm install --prefix "$here/tests/browser" --no-audit --no-fund --silent >/dev/null
 fi

@@ -3,7 +3,7 @@
 # Installs the Debian packages it needs first (scripts/deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh --test
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPROJCACHE_SANITIZE=ON \
   -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
 cmake --build build/test -j2
