@@ -80,13 +80,13 @@ def bench_scan(w, rounds):
 
 # ---------------------------------------------------------------- the server
 class Server:
-    def __init__(self, w, threads=1, debounce=100):
+    def __init__(self, w, threads=1, debounce=100, args=(), env_extra=None):
         self.home = w / "home"
         env = dict(os.environ, SKILLMEAT_HOME=str(self.home), SKILLMEAT_CACHE_SEARCH_ROOTS=str(w / "dev"),
                    SKILLMEAT_CACHE_THREADS=str(threads), SKILLMEAT_CACHE_DEBOUNCE_MS=str(debounce),
-                   SKILLMEAT_CACHE_LOG_LEVEL="warning", SKILLMEAT_CACHE_MAX_CONNECTIONS="4096")
+                   SKILLMEAT_CACHE_LOG_LEVEL="warning", SKILLMEAT_CACHE_MAX_CONNECTIONS="4096", **(env_extra or {}))
         t0 = time.perf_counter()
-        self.p = subprocess.Popen([str(BUILD / "projcache"), "serve", "--port", "0", "--exit-with-parent", "true"],
+        self.p = subprocess.Popen([str(BUILD / "projcache"), "serve", "--port", "0", "--exit-with-parent", "true", *args],
                                   env=env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
         self.ready_line = json.loads(self.p.stdout.readline())
         self.listen_s = time.perf_counter() - t0
@@ -176,6 +176,44 @@ async def latency(srv, w, trials):
             "max_ms": out[-1], "debounce_ms": 100}
 
 
+# ---------------------------------------------------------------- WebSocket fan-out
+def fanout_round(port, clients, n, size, projcache, server_pid):
+    c = subprocess.Popen([str(BUILD / "bench/fanout"), str(port), str(clients), str(n), str(size)] +
+                         (["--projcache"] if projcache else []), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert c.stdout.readline().strip() == "ready"
+    rss = rss_mb(server_pid)
+    c0 = cpu_seconds(c.pid)
+    c.stdin.write("go\n")
+    c.stdin.flush()
+    r = json.loads(c.stdout.readline())
+    r["client_cpu_s"] = cpu_seconds(c.pid) - c0 if c.poll() is None else None
+    c.wait()
+    r["server_rss_with_subscribers_mb"] = rss
+    return r
+
+
+def bench_fanout(w, clients, n, size, rounds):
+    srv = Server(w, args=["--bench-routes"], env_extra={"SKILLMEAT_CACHE_WS_QUEUE_MESSAGES": str(n + 1000),
+                                                        "SKILLMEAT_CACHE_WS_QUEUE_BYTES": str(256 << 20)})
+    base = subprocess.Popen([str(BUILD / "bench/baseline_ws"), "0"], stdout=subprocess.PIPE, text=True)
+    base_port = int(base.stdout.readline().split()[1])
+    ours, theirs = [], []
+    try:
+        for _ in range(rounds):
+            ours.append(fanout_round(srv.port, clients, n, size, True, srv.p.pid))
+            theirs.append(fanout_round(base_port, clients, n, size, False, base.pid))
+    finally:
+        srv.stop()
+        base.terminate()
+        base.wait()
+    med = lambda rs: statistics.median(r["per_second"] for r in rs)
+    return {"clients": clients, "events": n, "message_bytes": size, "deliveries_per_s": med(ours),
+            "spread": [min(r["per_second"] for r in ours), max(r["per_second"] for r in ours)],
+            "baseline_deliveries_per_s": med(theirs), "ratio": med(ours) / med(theirs),
+            "rss_with_idle_subscribers_mb": min(r["server_rss_with_subscribers_mb"] for r in ours),
+            "all_delivered": all(r["deliveries"] == clients * n for r in ours + theirs)}
+
+
 # ---------------------------------------------------------------- report
 def report(res):
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -204,6 +242,14 @@ def report(res):
     for r in res["rest"]:
         lines.append(f"| `{r['route']}` | {r['body_bytes']} B | {r['rps']:.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | "
                      f"{r['baseline_rps']:.0f} | {r['baseline_p99_ms']:.2f} ms | {r['ratio']:.2f} | {r['server_cpu_share'] * 100:.0f}% |")
+    if "fanout" in res:
+        f = res["fanout"]
+        lines += ["", f"## WebSocket fan-out ({f['clients']} subscribers, {f['events']} events of {f['message_bytes']} B; "
+                  "baseline = bare Beast broadcast, chat-multi shape)", "",
+                  "| deliveries/s | baseline deliveries/s | ratio | every message delivered | RSS with the subscribers idle |",
+                  "|---|---|---|---|---|",
+                  f"| {f['deliveries_per_s']:,.0f} | {f['baseline_deliveries_per_s']:,.0f} | {f['ratio']:.2f} | {f['all_delivered']} | "
+                  f"{f['rss_with_idle_subscribers_mb']:.1f} MB |"]
     lines += ["", "![latency and ratio](latest.png)", ""]
     (RESULTS / "latest.md").write_text("\n".join(lines))
     data = WORK / "chart.dat"
@@ -226,6 +272,8 @@ unset multiplot
 
 
 def main():
+    import resource
+    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))  # 1,000 subscribers on each side
     WORK.mkdir(parents=True, exist_ok=True)
     res = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     scan_world = world("scan-200x50", 200, 50)
@@ -246,6 +294,7 @@ def main():
         res["latency"] = asyncio.run(latency(srv, big, 30 if QUICK else 100))
     finally:
         srv.stop()
+    res["fanout"] = bench_fanout(big, 200 if QUICK else 1000, 2000 if QUICK else 10000, 250, 1 if QUICK else 2)
     report(res)
 
 

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --coverage
 cmake -S . -B build/coverage -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPROJCACHE_COVERAGE=ON >/dev/null
-cmake --build build/coverage -j2
+cmake --build build/coverage -j2 --target test_db test_events test_world test_cache_service test_net_units
 lcov --quiet --zerocounters --directory build/coverage
 (cd build/coverage && ctest -j2 -R 'test_db|test_events|test_world|test_cache_service|test_net_units' --output-on-failure)
 lcov --quiet --capture --directory build/coverage --output-file build/coverage/all.info --ignore-errors mismatch

@@ -77,7 +77,8 @@ int run_cli(int argc, char** argv) {
     opts.add_options()("port-file", po::value<std::string>(), "also write the ready line to this file (atomically)")(
         "exit-with-parent", po::value<std::string>(),
         "exit when the parent process dies: true|false (default: true when stdin is not a terminal)")(
-        "demo-if-missing", "serve a generated demo world when the SkillMeat home does not exist");
+        "demo-if-missing", "serve a generated demo world when the SkillMeat home does not exist")(
+        "bench-routes", "enable POST /api/v1/bench/publish (benchmarks only)");
   } else if (command == "migrate") {
     opts.add_options()("action", po::value<std::string>()->default_value("status"), "up|down|status")(
         "steps", po::value<int>()->default_value(1), "how many migrations down reverts");
@@ -114,7 +115,7 @@ int run_cli(int argc, char** argv) {
   try {
     auto flags = to_flags(vm);
     for (auto k : {"port_file", "exit_with_parent", "action", "steps", "project", "dir", "help", "demo_if_missing",
-                   "force", "yes", "full"})
+                   "force", "yes", "full", "bench_routes"})
       flags.erase(k);
     cfg = load_config(flags);
   } catch (const config_error& e) {

@@ -84,6 +84,7 @@ int cmd_serve(config cfg, const command_args& a) {
   }
   if (with_parent) exit_with_parent();
   if (vm.count("demo-if-missing") && !fs::exists(cfg.cache.home)) use_demo_world(cfg);
+  cfg.net.bench_routes = vm.count("bench-routes") > 0;
 
   instance_lock lock(cfg.cache.db_path.string());
   if (!lock.held()) {

@@ -5,6 +5,7 @@
 
 #include "cache/manager.hpp"
 #include "cache/refresh.hpp"
+#include "events/bus.hpp"
 #include "net/app_context.hpp"
 #include "net/assets.hpp"
 #include "net/handlers.hpp"
@@ -89,6 +90,22 @@ awaitable_response get_metrics(request_context& c) {
   co_return text_response(c.req, http::status::ok, render_metrics(c.app), "text/plain; version=0.0.4; charset=utf-8");
 }
 
+// bench/ only (serve --bench-routes): publishes n synthetic events of about `size` bytes through
+// the real bus and WebSocket path, so fan-out is measured without waiting on refreshes.
+awaitable_response post_bench_publish(request_context& c) {
+  validator v(c.params);
+  auto n = v.integer("n", 10000, 1, 1'000'000);
+  auto size = v.integer("size", 250, 0, 60'000);
+  if (!v.ok()) co_return validation_response(c.req, v.detail());
+  events::event e;
+  e.type = events::event_type::refresh_completed;
+  e.project_id = "bench";
+  auto base = events::to_json(e, 1, now_micros()).size() + 12;
+  e.extra = {{"pad", std::string(static_cast<std::size_t>(size) > base ? static_cast<std::size_t>(size) - base : 0, 'x')}};
+  for (std::int64_t i = 0; i < n; ++i) c.app.bus.publish(e);
+  co_return json_response(c.req, http::status::ok, json::object{{"published", n}});
+}
+
 awaitable_response get_events_without_upgrade(request_context& c) {
   auto res = error_response(c.req, http::status::upgrade_required, "WebSocket upgrade required");
   res.set(http::field::upgrade, "websocket");
@@ -113,6 +130,10 @@ void register_misc_routes(router& r) {
   r.add(http::verb::post, "/api/v1/projects/cache/refresh", post_project_cache_refresh);
   r.add(http::verb::get, "/api/v1/cache/events", get_events_without_upgrade);
   r.add(http::verb::get, "/", get_asset);
+  r.add(http::verb::post, "/api/v1/bench/publish", [](request_context& c) -> awaitable_response {
+    if (!c.app.opts.bench_routes) co_return error_response(c.req, http::status::not_found, "Not Found");
+    co_return co_await post_bench_publish(c);
+  });
   r.add(http::verb::get, "/assets/{name}", get_asset);
 }
 

@@ -24,6 +24,7 @@ struct options {
   std::size_t ws_queue_messages = 4096;
   std::size_t ws_queue_bytes = 8 * 1024 * 1024;
   std::chrono::milliseconds ws_idle_timeout{30'000};  // pings after half, closed after all
+  bool bench_routes = false;  // POST /api/v1/bench/publish, for bench/ only (--bench-routes)
 };
 
 }  // namespace projcache::net
