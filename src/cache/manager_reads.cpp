@@ -22,6 +22,57 @@ page<T> paginate(std::vector<T> all, std::int64_t skip, std::int64_t limit, snap
   return out;
 }
 
+// The page of a sequence offered in order, with its true total; nothing outside the page is
+// copied or filled in.
+template <class T>
+class pager {
+ public:
+  pager(std::int64_t skip, std::int64_t limit) : skip_(std::max<std::int64_t>(skip, 0)), limit_(limit) {}
+  bool wanted() const { return total_ >= skip_ && (limit_ < 0 || total_ < skip_ + limit_); }
+  void offer(const T& v) {
+    if (wanted()) items_.push_back(v);
+    ++total_;
+  }
+  template <class Fill>
+  void offer_with(T v, Fill&& fill) {
+    if (wanted()) {
+      fill(v);
+      items_.push_back(std::move(v));
+    }
+    ++total_;
+  }
+  // A contiguous run: only the part inside the page is visited.
+  template <class Make, class Fill>
+  void offer_span(const artifact_ptr* b, const artifact_ptr* e, Make&& make, Fill&& fill) {
+    auto n = static_cast<std::int64_t>(e - b);
+    std::int64_t from = std::clamp<std::int64_t>(skip_ - total_, 0, n);
+    std::int64_t to = limit_ < 0 ? n : std::clamp<std::int64_t>(skip_ + limit_ - total_, 0, n);
+    for (std::int64_t i = from; i < to; ++i) {
+      T v = make(b[i]);
+      fill(v);
+      items_.push_back(std::move(v));
+    }
+    total_ += n;
+  }
+  void offer_all(const std::vector<T>& all) {
+    auto n = static_cast<std::int64_t>(all.size());
+    std::int64_t from = std::min(skip_, n), to = limit_ < 0 ? n : std::min(n, skip_ + limit_);
+    for (std::int64_t i = from; i < to; ++i) items_.push_back(all[static_cast<std::size_t>(i)]);
+    total_ += n;
+  }
+  page<T> done(snapshot_ptr snap) {
+    page<T> out;
+    out.items = std::move(items_);
+    out.total = total_;
+    out.snap = std::move(snap);
+    return out;
+  }
+
+ private:
+  std::int64_t skip_, limit_, total_ = 0;
+  std::vector<T> items_;
+};
+
 bool matches(const db::artifact_row& a, const std::optional<std::string>& project_id,
              const std::optional<std::string>& type) {
   return (!project_id || a.project_id == *project_id) && (!type || a.type == *type);
@@ -92,29 +143,52 @@ page<project_ptr> manager::list_projects(const project_query& q) const {
 
 page<artifact_ptr> manager::list_artifacts(const artifact_query& q) const {
   auto s = snap_.get();
-  std::vector<artifact_ptr> all;
+  pager<artifact_ptr> pg(q.skip, q.limit);
   auto keep = [&](const artifact_ptr& a) {
     return matches(*a, q.project_id, q.type) && (!q.is_outdated || a->is_outdated == *q.is_outdated);
   };
+  const auto& idx = *s->artifacts;
   if (q.project_id) {  // the project's own sorted list: no scan of everything
     if (auto it = s->projects.find(*q.project_id); it != s->projects.end())
       for (auto& a : it->second->artifacts)
-        if (keep(a)) all.push_back(a);
+        if (keep(a)) pg.offer(a);
+  } else if (!q.type && !q.is_outdated) {
+    pg.offer_all(idx.items);
+  } else if (q.is_outdated && *q.is_outdated) {
+    for (auto i : idx.outdated)
+      if (keep(idx.items[i])) pg.offer(idx.items[i]);
   } else {
-    for (auto& a : s->artifacts->items)
-      if (keep(a)) all.push_back(a);
+    for (auto& a : idx.items)
+      if (keep(a)) pg.offer(a);
   }
-  return paginate(std::move(all), q.skip, q.limit, s);
+  return pg.done(std::move(s));
 }
 
 page<stale_item> manager::stale_artifacts(const stale_query& q) const {
   auto s = snap_.get();
-  std::vector<stale_item> all;
-  for (auto& a : s->artifacts->items) {
-    if (!a->is_outdated || !matches(*a, q.project_id, q.type)) continue;
-    all.push_back({a, project_name_of(*s, a->project_id),
-                   version_difference(a->deployed_version, a->upstream_version)});
+  const auto& idx = *s->artifacts;
+  auto keep = [&](const artifact_ptr& a) { return matches(*a, q.project_id, q.type); };
+  auto fill = [&](stale_item& it) {
+    it.project_name = project_name_of(*s, it.artifact->project_id);
+    it.version_difference = version_difference(it.artifact->deployed_version, it.artifact->upstream_version);
+  };
+  if (q.sort_by == "name") {  // the index order already: only the page is built
+    pager<stale_item> pg(q.skip, q.limit);
+    auto offer = [&](std::size_t i) {
+      if (keep(idx.items[i])) pg.offer_with(stale_item{idx.items[i], {}, {}}, fill);
+    };
+    if (q.descending)
+      for (auto it = idx.outdated.rbegin(); it != idx.outdated.rend(); ++it) offer(*it);
+    else
+      for (auto i : idx.outdated) offer(i);
+    return pg.done(std::move(s));
   }
+  std::vector<stale_item> all;
+  for (auto i : idx.outdated)
+    if (keep(idx.items[i])) {
+      all.push_back({idx.items[i], {}, {}});
+      fill(all.back());
+    }
   // The base order is (lower name, id); a stable sort on the key keeps it among equals.
   if (q.sort_by == "type") {
     std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) { return x.artifact->type < y.artifact->type; });
@@ -136,25 +210,54 @@ page<stale_item> manager::stale_artifacts(const stale_query& q) const {
 page<search_item> manager::search(const search_query& q) const {
   auto s = snap_.get();
   std::string needle = ascii_lower(q.query);
-  std::vector<search_item> all;
-  const auto& items = s->artifacts->items;
-  const auto& lows = s->artifacts->lower_names;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (lows[i].find(needle) == std::string::npos || !matches(*items[i], q.project_id, q.type)) continue;
-    double score = lows[i] == needle ? 100.0 : (lows[i].starts_with(needle) ? 80.0 : 60.0);
-    all.push_back({items[i], {}, score});
+  auto score_of = [&](const std::string& lower) {
+    return lower == needle ? 100.0 : (lower.starts_with(needle) ? 80.0 : 60.0);
+  };
+  // Matching spans, in name order: each distinct name is looked at once.
+  struct span {
+    double score;
+    const artifact_ptr* begin;
+    const artifact_ptr* end;
+  };
+  std::vector<span> spans;
+  if (q.project_id) {
+    if (auto it = s->projects.find(*q.project_id); it != s->projects.end())
+      for (auto& a : it->second->artifacts)
+        if (auto lower = ascii_lower(a->name); lower.find(needle) != std::string::npos)
+          spans.push_back({score_of(lower), &a, &a + 1});
+  } else {
+    const auto& idx = *s->artifacts;
+    for (auto& g : idx.groups)
+      if (g.lower.find(needle) != std::string::npos)
+        spans.push_back({score_of(g.lower), idx.items.data() + g.begin, idx.items.data() + g.end});
   }
-  if (q.sort_by == "relevance") {
-    std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) { return x.score > y.score; });
-  } else if (q.sort_by == "type") {
+  auto keep = [&](const artifact_ptr& a) { return !q.type || a->type == *q.type; };
+  auto fill = [&](search_item& it) { it.project_name = project_name_of(*s, it.artifact->project_id); };
+  if (q.sort_by == "relevance" || q.sort_by == "name") {
+    if (q.sort_by == "relevance")
+      std::stable_sort(spans.begin(), spans.end(), [](auto& x, auto& y) { return x.score > y.score; });
+    pager<search_item> pg(q.skip, q.limit);
+    for (auto& sp : spans) {
+      if (!q.type) {
+        pg.offer_span(sp.begin, sp.end, [&](const artifact_ptr& a) { return search_item{a, {}, sp.score}; }, fill);
+        continue;
+      }
+      for (auto* a = sp.begin; a != sp.end; ++a)
+        if (keep(*a)) pg.offer_with(search_item{*a, {}, sp.score}, fill);
+    }
+    return pg.done(std::move(s));
+  }
+  std::vector<search_item> all;
+  for (auto& sp : spans)
+    for (auto* a = sp.begin; a != sp.end; ++a)
+      if (keep(*a)) all.push_back({*a, {}, sp.score});
+  if (q.sort_by == "type") {
     std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) { return x.artifact->type < y.artifact->type; });
-  } else if (q.sort_by == "updated") {
-    std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) {
-      return x.artifact->updated_at > y.artifact->updated_at;
-    });
+  } else {  // updated: newest first
+    std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) { return x.artifact->updated_at > y.artifact->updated_at; });
   }
   auto out = paginate(std::move(all), q.skip, q.limit, s);
-  for (auto& it : out.items) it.project_name = project_name_of(*s, it.artifact->project_id);
+  for (auto& it : out.items) fill(it);
   return out;
 }
 

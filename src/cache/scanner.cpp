@@ -110,6 +110,7 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
   }
 
   std::map<std::string, db::artifact_row> rows;  // by id; a later entry of the same id wins
+  std::unordered_map<std::string, std::shared_ptr<const collection_snapshot>> cols;  // looked up once per scan
   for (auto& root : out.profile_roots) {
     fs::path root_dir = path / root;
     fs::path deployed_file = root_dir / deployed_file_name;
@@ -139,7 +140,8 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
       fs::path local_path = root_dir / *a.artifact_path;
       h.local = ctx.hasher.hash(local_path);
 
-      auto col = ctx.collections.get(*a.from_collection);
+      auto& col = cols[*a.from_collection];
+      if (!col) col = ctx.collections.get(*a.from_collection);
       out.collections_used.insert(*a.from_collection);
       if (col->error) {
         out.error = col->error;

@@ -21,16 +21,39 @@ int compare_name_id(const T& an, const T& ai, const T& bn, const T& bi) {
   return ai.compare(bi);
 }
 
-std::shared_ptr<const artifact_index> index_of(const std::vector<project_ptr>& projects) {
+bool same_name_ignoring_case(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// Groups and outdated positions of a sorted item list, in one pass.
+std::shared_ptr<const artifact_index> finish_index(std::vector<artifact_ptr> items) {
   auto idx = std::make_shared<artifact_index>();
+  idx->items = std::move(items);
+  const auto& v = idx->items;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i == 0 || !same_name_ignoring_case(v[i]->name, v[i - 1]->name))
+      idx->groups.push_back({ascii_lower(v[i]->name), i, i});
+    idx->groups.back().end = i + 1;
+    if (v[i]->is_outdated) idx->outdated.push_back(i);
+  }
+  return idx;
+}
+
+std::shared_ptr<const artifact_index> index_of(const std::vector<project_ptr>& projects) {
+  std::vector<artifact_ptr> items;
   std::size_t total = 0;
   for (auto& p : projects) total += p->artifacts.size();
-  idx->items.reserve(total);
-  for (auto& p : projects) idx->items.insert(idx->items.end(), p->artifacts.begin(), p->artifacts.end());
-  std::sort(idx->items.begin(), idx->items.end(), artifact_less);
-  idx->lower_names.reserve(total);
-  for (auto& a : idx->items) idx->lower_names.push_back(ascii_lower(a->name));
-  return idx;
+  items.reserve(total);
+  for (auto& p : projects) items.insert(items.end(), p->artifacts.begin(), p->artifacts.end());
+  std::sort(items.begin(), items.end(), artifact_less);
+  return finish_index(std::move(items));
 }
 }  // namespace
 
@@ -97,30 +120,20 @@ snapshot_ptr with_project(const snapshot& base, const std::string& id, project_p
   if (same_artifacts || (!old && entry && entry->artifacts.empty()) || (old && !entry && old->artifacts.empty())) {
     s->artifacts = base.artifacts;
   } else {
-    // Merge: drop the project's old rows, merge its new (sorted) rows in. O(total).
-    auto idx = std::make_shared<artifact_index>();
+    // Merge: drop the project's old rows, merge its new (sorted) rows in. O(total), pointers only.
     const auto& items = base.artifacts->items;
-    const auto& lows = base.artifacts->lower_names;
     const std::vector<artifact_ptr> none;
     const auto& add = entry ? entry->artifacts : none;
-    idx->items.reserve(items.size() + add.size());
-    idx->lower_names.reserve(items.size() + add.size());
+    std::vector<artifact_ptr> merged;
+    merged.reserve(items.size() + add.size());
     std::size_t j = 0;
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (items[i]->project_id == id) continue;
-      while (j < add.size() && artifact_less(add[j], items[i])) {
-        idx->items.push_back(add[j]);
-        idx->lower_names.push_back(ascii_lower(add[j]->name));
-        ++j;
-      }
-      idx->items.push_back(items[i]);
-      idx->lower_names.push_back(lows[i]);
+      while (j < add.size() && artifact_less(add[j], items[i])) merged.push_back(add[j++]);
+      merged.push_back(items[i]);
     }
-    for (; j < add.size(); ++j) {
-      idx->items.push_back(add[j]);
-      idx->lower_names.push_back(ascii_lower(add[j]->name));
-    }
-    s->artifacts = std::move(idx);
+    for (; j < add.size(); ++j) merged.push_back(add[j]);
+    s->artifacts = finish_index(std::move(merged));
   }
   return s;
 }

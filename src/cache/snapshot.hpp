@@ -30,10 +30,18 @@ struct project_entry {
 };
 using project_ptr = std::shared_ptr<const project_entry>;
 
-// Every artifact of every project, by (lower name, id), with the lowered names for search.
+// A run of artifacts whose names are equal but for case: contiguous in the sorted index.
+struct name_group {
+  std::string lower;
+  std::size_t begin = 0, end = 0;
+};
+
+// Every artifact of every project, by (lower name, id). Names repeat across projects (the same
+// collection deployed everywhere), so search looks at each distinct name once, through groups.
 struct artifact_index {
   std::vector<artifact_ptr> items;
-  std::vector<std::string> lower_names;
+  std::vector<name_group> groups;
+  std::vector<std::size_t> outdated;  // positions of is_outdated items, in order
 };
 
 struct snapshot {

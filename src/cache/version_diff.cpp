@@ -1,6 +1,5 @@
 #include "cache/version_diff.hpp"
 
-#include <regex>
 #include <string_view>
 
 namespace projcache::cache {
@@ -22,18 +21,45 @@ int cmp_num(const std::string& a, const std::string& b) {
   return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
 }
 
+bool ident_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '.';
+}
+
+// SkillMeat's pattern, by hand: ^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$ after strip().
 std::optional<semver> parse(const std::string& raw) {
-  static const std::regex re(
-      R"(^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z\-\.]+))?(?:\+([0-9A-Za-z\-\.]+))?$)");
   std::string_view s = raw;
   auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
   while (!s.empty() && ws(s.front())) s.remove_prefix(1);
   while (!s.empty() && ws(s.back())) s.remove_suffix(1);
-  std::string t(s);
-  std::smatch m;
-  if (!std::regex_match(t, m, re)) return std::nullopt;
-  semver v{strip_zeros(m[1]), strip_zeros(m[2]), strip_zeros(m[3]), std::nullopt};
-  if (m[4].matched) v.pre = m[4].str();
+  if (!s.empty() && s.front() == 'v') s.remove_prefix(1);
+  std::string nums[3];
+  for (int k = 0; k < 3; ++k) {
+    std::size_t n = 0;
+    while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
+    if (n == 0) return std::nullopt;
+    nums[k] = strip_zeros(std::string(s.substr(0, n)));
+    s.remove_prefix(n);
+    if (k < 2) {
+      if (s.empty() || s.front() != '.') return std::nullopt;
+      s.remove_prefix(1);
+    }
+  }
+  semver v{nums[0], nums[1], nums[2], std::nullopt};
+  auto ident = [&](char lead) -> std::optional<std::string> {
+    if (s.empty() || s.front() != lead) return std::nullopt;
+    std::size_t n = 1;
+    while (n < s.size() && ident_char(s[n])) ++n;
+    if (n == 1) return std::nullopt;
+    std::string out(s.substr(1, n - 1));
+    s.remove_prefix(n);
+    return out;
+  };
+  if (!s.empty() && s.front() == '-') {
+    v.pre = ident('-');
+    if (!v.pre) return std::nullopt;
+  }
+  if (!s.empty() && s.front() == '+' && !ident('+')) return std::nullopt;
+  if (!s.empty()) return std::nullopt;
   return v;
 }
 

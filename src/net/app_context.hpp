@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "net/body_cache.hpp"
 #include "net/metrics.hpp"
 #include "net/options.hpp"
 #include "net/router.hpp"
@@ -47,6 +48,7 @@ struct app_context {
   options opts;
   server_stats stats;
   request_metrics metrics;
+  body_cache bodies;
   router routes;
   std::atomic<bool> stopping{false};
 

@@ -75,6 +75,17 @@ response not_found_project(const request& req, const std::string& id) {
   return error_response(req, http::status::not_found, "Project '" + id + "' not found");
 }
 
+// The body for this exact request target and snapshot generation: built once, then copied.
+template <class Build>
+response cached_json(request_context& c, Build&& build) {
+  auto generation = c.app.mgr.current()->generation;
+  auto hit = c.app.bodies.find(c.req.target(), generation);
+  if (!hit) hit = c.app.bodies.put(c.req.target(), generation, json::serialize(build()));
+  auto res = text_response(c.req, http::status::ok, *hit->body, "application/json");
+  res.set(http::field::etag, hit->etag);
+  return res;
+}
+
 template <class Page, class F>
 json::array items_of(const Page& p, F&& to_json) {
   json::array a;
@@ -138,19 +149,23 @@ awaitable_response get_projects(request_context& c) {
   q.limit = v.integer("limit", 100, 1, 500);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
   c.app.mgr.note_project_read(std::nullopt);
-  auto page = c.app.mgr.list_projects(q);
-  json::object body{{"items", items_of(page, [](auto& p) { return project_item_json(*p); })},
-                    {"total", page.total},
-                    {"skip", q.skip},
-                    {"limit", q.limit}};
-  co_return json_response(c.req, http::status::ok, body);
+  auto build = [&] {
+    auto page = c.app.mgr.list_projects(q);
+    return json::object{{"items", items_of(page, [](auto& p) { return project_item_json(*p); })},
+                        {"total", page.total},
+                        {"skip", q.skip},
+                        {"limit", q.limit}};
+  };
+  // "stale" is a TTL test: it changes with the clock, not only with the snapshot.
+  if (q.status == "stale") co_return json_response(c.req, http::status::ok, build());
+  co_return cached_json(c, build);
 }
 
 awaitable_response get_project(request_context& c) {
   auto p = c.app.mgr.project(c.path_param);
   c.app.mgr.note_project_read(c.path_param);
   if (!p) co_return not_found_project(c.req, c.path_param);
-  co_return json_response(c.req, http::status::ok, project_detail_json(*p));
+  co_return cached_json(c, [&] { return project_detail_json(*p); });
 }
 
 awaitable_response get_artifacts(request_context& c) {
@@ -163,12 +178,13 @@ awaitable_response get_artifacts(request_context& c) {
   q.limit = v.integer("limit", 100, 1, 500);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
   c.app.mgr.note_project_read(q.project_id);
-  auto page = c.app.mgr.list_artifacts(q);
-  json::object body{{"items", items_of(page, [](auto& a) { return artifact_json(*a); })},
-                    {"total", page.total},
-                    {"skip", q.skip},
-                    {"limit", q.limit}};
-  co_return json_response(c.req, http::status::ok, body);
+  co_return cached_json(c, [&] {
+    auto page = c.app.mgr.list_artifacts(q);
+    return json::object{{"items", items_of(page, [](auto& a) { return artifact_json(*a); })},
+                        {"total", page.total},
+                        {"skip", q.skip},
+                        {"limit", q.limit}};
+  });
 }
 
 awaitable_response get_stale(request_context& c) {
@@ -188,9 +204,10 @@ awaitable_response get_stale(request_context& c) {
   for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   q.descending = lower == "desc";
   c.app.mgr.note_project_read(q.project_id);
-  auto page = c.app.mgr.stale_artifacts(q);
-  json::object body{{"items", items_of(page, [](auto& s) { return stale_item_json(s); })}, {"total", page.total}};
-  co_return json_response(c.req, http::status::ok, body);
+  co_return cached_json(c, [&] {
+    auto page = c.app.mgr.stale_artifacts(q);
+    return json::object{{"items", items_of(page, [](auto& s) { return stale_item_json(s); })}, {"total", page.total}};
+  });
 }
 
 awaitable_response get_search(request_context& c) {
@@ -208,13 +225,14 @@ awaitable_response get_search(request_context& c) {
                              "Invalid sort_by value. Must be one of: relevance, name, type, updated");
   q.query = *query;
   c.app.mgr.note_project_read(q.project_id);
-  auto page = c.app.mgr.search(q);
-  json::object body{{"items", items_of(page, [](auto& s) { return search_item_json(s); })},
-                    {"total", page.total},
-                    {"query", q.query},
-                    {"skip", q.skip},
-                    {"limit", q.limit}};
-  co_return json_response(c.req, http::status::ok, body);
+  co_return cached_json(c, [&] {
+    auto page = c.app.mgr.search(q);
+    return json::object{{"items", items_of(page, [](auto& s) { return search_item_json(s); })},
+                        {"total", page.total},
+                        {"query", q.query},
+                        {"skip", q.skip},
+                        {"limit", q.limit}};
+  });
 }
 
 awaitable_response post_invalidate(request_context& c) {

@@ -28,12 +28,6 @@ bool needs_key(std::string_view path) {
   return !(path == "/healthz" || path == "/readyz" || path == "/" || path.starts_with("/assets/"));
 }
 
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
-
 response auth_failure(const request& req, auth_result r) {
   if (r == auth_result::missing) {
     auto res = error_response(req, http::status::unauthorized, "API key required");
@@ -120,8 +114,8 @@ asio::awaitable<response> dispatch(const request& req, app_context& app) {
         res = error_response(req, http::status::internal_server_error, "Internal Server Error");
       }
       if ((req.method() == http::verb::get || req.method() == http::verb::head) && res.result() == http::status::ok) {
-        char etag[48];
-        std::snprintf(etag, sizeof etag, "\"%016llx\"", static_cast<unsigned long long>(fnv1a(res.body())));
+        // Cached bodies come with their ETag; the others are hashed here.
+        std::string etag = res.count(http::field::etag) ? std::string(res[http::field::etag]) : etag_of(res.body());
         res.set(http::field::etag, etag);
         if (auto inm = header(req, "If-None-Match"); inm && (inm->find(etag) != std::string_view::npos || *inm == "*")) {
           response nm{http::status::not_modified, req.version()};

@@ -1,0 +1,31 @@
+#include "net/body_cache.hpp"
+
+#include <cstdio>
+
+namespace projcache::net {
+
+std::string etag_of(std::string_view body) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : body) h = (h ^ c) * 1099511628211ULL;
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::optional<cached_body> body_cache::find(std::string_view target, std::uint64_t generation) const {
+  std::lock_guard lk(mu_);
+  auto it = entries_.find(std::string(target));
+  if (it == entries_.end() || it->second.generation != generation) return std::nullopt;
+  return it->second.value;
+}
+
+cached_body body_cache::put(std::string_view target, std::uint64_t generation, std::string body) {
+  cached_body v{std::make_shared<const std::string>(std::move(body)), {}};
+  v.etag = etag_of(*v.body);
+  std::lock_guard lk(mu_);
+  if (entries_.size() >= max_) entries_.clear();
+  entries_[std::string(target)] = entry{generation, v};
+  return v;
+}
+
+}  // namespace projcache::net

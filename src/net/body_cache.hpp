@@ -1,0 +1,38 @@
+#pragma once
+// Serialized GET bodies by request target, valid for one snapshot generation: between two
+// refreshes a repeated request is a lookup and a copy, not a JSON build. Bounded; cleared whole
+// when full.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace projcache::net {
+
+struct cached_body {
+  std::shared_ptr<const std::string> body;
+  std::string etag;
+};
+
+class body_cache {
+ public:
+  explicit body_cache(std::size_t max_entries = 512) : max_(max_entries) {}
+  std::optional<cached_body> find(std::string_view target, std::uint64_t generation) const;
+  cached_body put(std::string_view target, std::uint64_t generation, std::string body);
+
+ private:
+  struct entry {
+    std::uint64_t generation;
+    cached_body value;
+  };
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, entry> entries_;
+  std::size_t max_;
+};
+
+std::string etag_of(std::string_view body);
+
+}  // namespace projcache::net
