@@ -4,6 +4,9 @@
 //   usage: bench_refresh HOME DEV DB [ROUNDS]     prints one JSON object
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
+#include <boost/log/core.hpp>
+#include <boost/log/expressions.hpp>
+#include <boost/log/trivial.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +29,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   int rounds = argc > 4 ? std::atoi(argv[4]) : 20;
+  // As the server runs: debug lines filtered out, not written.
+  boost::log::core::get()->set_filter(boost::log::trivial::severity >= boost::log::trivial::warning);
   fs::remove(argv[3]);
   fs::remove(std::string(argv[3]) + "-wal");
   cache::settings s;

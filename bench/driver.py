@@ -273,7 +273,8 @@ unset multiplot
 
 def main():
     import resource
-    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))  # 1,000 subscribers on each side
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]  # 1,000 subscribers on each side
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     WORK.mkdir(parents=True, exist_ok=True)
     res = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     scan_world = world("scan-200x50", 200, 50)

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -25,6 +26,13 @@ std::optional<db::fingerprint_row> fingerprint_cache::find(const std::string& pa
   auto it = rows_.find(path);
   if (it == rows_.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<std::string> fingerprint_cache::reuse(const std::string& path, const std::string& digest) const {
+  std::lock_guard lk(mu_);
+  auto it = rows_.find(path);
+  if (it == rows_.end() || it->second.listing_digest != digest) return std::nullopt;
+  return it->second.sha256;
 }
 
 void fingerprint_cache::put(db::fingerprint_row row) {
@@ -104,14 +112,21 @@ void walk(const fs::path& dir, std::vector<std::string>& prefix, std::vector<ent
   }
 }
 
+// A change detector over the stat listing, not a content hash: FNV-1a is enough and cheap.
 std::string listing_digest(const std::vector<entry>& files) {
-  sha256 h;
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](const void* p, std::size_t n) {
+    auto* b = static_cast<const unsigned char*>(p);
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ULL;
+  };
   for (auto& e : files) {
-    std::string line = e.rel + '\0' + std::to_string(e.st.st_size) + '\0' +
-                       std::to_string(mtime_ns(e.st)) + '\0' + std::to_string(e.st.st_ino) + '\n';
-    h.update(line);
+    std::int64_t fields[3] = {static_cast<std::int64_t>(e.st.st_size), mtime_ns(e.st), static_cast<std::int64_t>(e.st.st_ino)};
+    mix(e.rel.data(), e.rel.size() + 1);  // with its terminating NUL as a separator
+    mix(fields, sizeof fields);
   }
-  return h.hex_digest();
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
 }
 
 }  // namespace
@@ -164,9 +179,9 @@ std::optional<std::string> content_hasher::hash(const fs::path& p) const {
   }
 
   if (cache_) {
-    if (auto fp = cache_->find(key); fp && fp->listing_digest == digest) {
+    if (auto sha = cache_->reuse(key, digest)) {
       if (stats_) stats_->reused.fetch_add(1, std::memory_order_relaxed);
-      return fp->sha256;
+      return sha;
     }
   }
 

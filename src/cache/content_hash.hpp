@@ -26,6 +26,8 @@ class fingerprint_cache {
  public:
   void load(std::vector<db::fingerprint_row> rows);
   std::optional<db::fingerprint_row> find(const std::string& path) const;
+  // The recorded hash when the recorded listing digest is this one (no row copied).
+  std::optional<std::string> reuse(const std::string& path, const std::string& digest) const;
   void put(db::fingerprint_row row);
   // The rows put since the last call, to persist.
   std::vector<db::fingerprint_row> take_dirty();

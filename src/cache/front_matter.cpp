@@ -71,7 +71,7 @@ std::optional<std::string> artifact_version(const fs::path& artifact) {
   if (!md) return std::nullopt;
   std::ifstream in(*md, std::ios::binary);
   if (!in) return std::nullopt;
-  std::string head(64 * 1024, '\0');
+  std::string head(16 * 1024, '\0');  // the front matter is at the top
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<std::size_t>(in.gcount()));
   return front_matter_version(head);

@@ -33,7 +33,13 @@ bool same_content(const db::artifact_row& a, const db::artifact_row& b) {
 manager::manager(settings s, events::bus& bus)
     : settings_(std::move(s)), bus_(bus), hasher_(&fingerprints_, &stats_), collections_(settings_.home) {}
 
-manager::~manager() = default;
+manager::~manager() {
+  try {
+    flush_touches();
+  } catch (const std::exception& e) {
+    BOOST_LOG_TRIVIAL(warning) << "could not write the last fetch times: " << e.what();
+  }
+}
 
 void manager::open() {
   auto report = db::prepare_store(settings_.db_path);
@@ -121,6 +127,16 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
                 (old && meta_changed);
 
   auto dirty = fingerprints_.take_dirty();
+  if (old && !out.changed && old->row.status == "active" && dirty.empty() && p.updated_at == old->row.updated_at) {
+    // Only the fetch time moved: written with the next batch, served from memory now.
+    pending_touches_[scan.id] = now;
+    if (pending_touches_.size() >= 512) flush_touches();
+    auto e = std::make_shared<project_entry>(*old);
+    e->row = std::move(p);
+    publish_snapshot(scan.id, std::move(e));
+    return out;
+  }
+  pending_touches_.erase(scan.id);
   db::transaction tx(*conn_);
   repo_->upsert_project(p);
   repo_->upsert_artifacts(writes);
@@ -155,7 +171,21 @@ void manager::maintain_wal() {
   }
 }
 
+void manager::flush_touches() {
+  if (pending_touches_.empty() || !conn_) return;
+  db::transaction tx(*conn_);
+  auto st = conn_->prepare_cached("UPDATE projects SET last_fetched = ? WHERE id = ?");
+  for (auto& [id, t] : pending_touches_) {
+    st->bind_all(format_db_time(t), id).run();
+    st->reset();
+  }
+  tx.commit();
+  pending_touches_.clear();
+  maintain_wal();
+}
+
 void manager::mark_error(const std::string& id, const fs::path& path, const std::string& message) {
+  flush_touches();
   auto snap = snap_.get();
   micros now = now_micros();
   db::project_row p;
@@ -196,6 +226,7 @@ void manager::remove_project(const std::string& id) {
 }
 
 std::int64_t manager::invalidate(const std::optional<std::string>& id) {
+  flush_touches();  // or a pending fetch time would overwrite the NULL
   std::int64_t n = repo_->invalidate(id);
   auto base = snap_.get();
   auto s = std::make_shared<snapshot>(*base);
@@ -213,6 +244,7 @@ std::int64_t manager::invalidate(const std::optional<std::string>& id) {
 }
 
 void manager::clear() {
+  pending_touches_.clear();
   repo_->clear_all();
   fingerprints_.clear();
   snap_.set(build_snapshot({}, snap_.get()->generation + 1));

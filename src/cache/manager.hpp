@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cache/content_hash.hpp"
@@ -89,11 +90,16 @@ class manager {
   void remove_project(const std::string& id);
   std::int64_t invalidate(const std::optional<std::string>& id);
   void clear();
+  // Writes the fetch times of unchanged refreshes, which are batched: one transaction for a
+  // whole refresh instead of one per project. Losing them in a crash only makes those projects
+  // look stale, so they are refreshed again.
+  void flush_touches();
   void replace_marketplace(const std::vector<db::marketplace_row>& fresh, micros drop_older_than);
   void set_meta(const std::string& key, const std::string& value);
 
   // ---- shared with the scans
   collection_store& collections() { return collections_; }
+  deployed_cache& deployed_files() { return deployed_; }
   const content_hasher& hasher() const { return hasher_; }
   hash_stats& stats() { return stats_; }
   fingerprint_cache& fingerprints() { return fingerprints_; }
@@ -105,6 +111,7 @@ class manager {
   // stays small on a server that runs for weeks.
   void maintain_wal();
   int writes_since_checkpoint_ = 0;
+  std::unordered_map<std::string, micros> pending_touches_;  // project id -> last_fetched
 
   settings settings_;
   events::bus& bus_;
@@ -115,6 +122,7 @@ class manager {
   hash_stats stats_;
   content_hasher hasher_;
   collection_store collections_;
+  deployed_cache deployed_;
   std::optional<std::pair<std::string, std::string>> corruption_;
   mutable std::atomic<std::uint64_t> hits_{0}, misses_{0};
   std::function<void(const std::string&)> on_stale_read_;

@@ -43,7 +43,7 @@ class pager {
   }
   // A contiguous run: only the part inside the page is visited.
   template <class Make, class Fill>
-  void offer_span(const artifact_ptr* b, const artifact_ptr* e, Make&& make, Fill&& fill) {
+  void offer_span(const artifact_ref* b, const artifact_ref* e, Make&& make, Fill&& fill) {
     auto n = static_cast<std::int64_t>(e - b);
     std::int64_t from = std::clamp<std::int64_t>(skip_ - total_, 0, n);
     std::int64_t to = limit_ < 0 ? n : std::clamp<std::int64_t>(skip_ + limit_ - total_, 0, n);
@@ -54,10 +54,11 @@ class pager {
     }
     total_ += n;
   }
-  void offer_all(const std::vector<T>& all) {
+  template <class Make>
+  void offer_all(const std::vector<artifact_ref>& all, Make&& make) {
     auto n = static_cast<std::int64_t>(all.size());
     std::int64_t from = std::min(skip_, n), to = limit_ < 0 ? n : std::min(n, skip_ + limit_);
-    for (std::int64_t i = from; i < to; ++i) items_.push_back(all[static_cast<std::size_t>(i)]);
+    for (std::int64_t i = from; i < to; ++i) items_.push_back(make(all[static_cast<std::size_t>(i)]));
     total_ += n;
   }
   page<T> done(snapshot_ptr snap) {
@@ -144,22 +145,23 @@ page<project_ptr> manager::list_projects(const project_query& q) const {
 page<artifact_ptr> manager::list_artifacts(const artifact_query& q) const {
   auto s = snap_.get();
   pager<artifact_ptr> pg(q.skip, q.limit);
-  auto keep = [&](const artifact_ptr& a) {
-    return matches(*a, q.project_id, q.type) && (!q.is_outdated || a->is_outdated == *q.is_outdated);
+  auto keep = [&](const db::artifact_row& a) {
+    return matches(a, q.project_id, q.type) && (!q.is_outdated || a.is_outdated == *q.is_outdated);
   };
   const auto& idx = *s->artifacts;
+  auto ptr = [&](artifact_ref r) { return artifact_ptr(s, r); };  // shares the snapshot's ownership
   if (q.project_id) {  // the project's own sorted list: no scan of everything
     if (auto it = s->projects.find(*q.project_id); it != s->projects.end())
       for (auto& a : it->second->artifacts)
-        if (keep(a)) pg.offer(a);
+        if (keep(*a)) pg.offer(a);
   } else if (!q.type && !q.is_outdated) {
-    pg.offer_all(idx.items);
+    pg.offer_all(idx.items, ptr);
   } else if (q.is_outdated && *q.is_outdated) {
     for (auto i : idx.outdated)
-      if (keep(idx.items[i])) pg.offer(idx.items[i]);
+      if (keep(*idx.items[i])) pg.offer(ptr(idx.items[i]));
   } else {
-    for (auto& a : idx.items)
-      if (keep(a)) pg.offer(a);
+    for (auto r : idx.items)
+      if (keep(*r)) pg.offer(ptr(r));
   }
   return pg.done(std::move(s));
 }
@@ -167,7 +169,8 @@ page<artifact_ptr> manager::list_artifacts(const artifact_query& q) const {
 page<stale_item> manager::stale_artifacts(const stale_query& q) const {
   auto s = snap_.get();
   const auto& idx = *s->artifacts;
-  auto keep = [&](const artifact_ptr& a) { return matches(*a, q.project_id, q.type); };
+  auto keep = [&](artifact_ref a) { return matches(*a, q.project_id, q.type); };
+  auto ptr = [&](artifact_ref r) { return artifact_ptr(s, r); };
   auto fill = [&](stale_item& it) {
     it.project_name = project_name_of(*s, it.artifact->project_id);
     it.version_difference = version_difference(it.artifact->deployed_version, it.artifact->upstream_version);
@@ -175,7 +178,7 @@ page<stale_item> manager::stale_artifacts(const stale_query& q) const {
   if (q.sort_by == "name") {  // the index order already: only the page is built
     pager<stale_item> pg(q.skip, q.limit);
     auto offer = [&](std::size_t i) {
-      if (keep(idx.items[i])) pg.offer_with(stale_item{idx.items[i], {}, {}}, fill);
+      if (keep(idx.items[i])) pg.offer_with(stale_item{ptr(idx.items[i]), {}, {}}, fill);
     };
     if (q.descending)
       for (auto it = idx.outdated.rbegin(); it != idx.outdated.rend(); ++it) offer(*it);
@@ -186,7 +189,7 @@ page<stale_item> manager::stale_artifacts(const stale_query& q) const {
   std::vector<stale_item> all;
   for (auto i : idx.outdated)
     if (keep(idx.items[i])) {
-      all.push_back({idx.items[i], {}, {}});
+      all.push_back({ptr(idx.items[i]), {}, {}});
       fill(all.back());
     }
   // The base order is (lower name, id); a stable sort on the key keeps it among equals.
@@ -216,22 +219,25 @@ page<search_item> manager::search(const search_query& q) const {
   // Matching spans, in name order: each distinct name is looked at once.
   struct span {
     double score;
-    const artifact_ptr* begin;
-    const artifact_ptr* end;
+    const artifact_ref* begin;
+    const artifact_ref* end;
   };
   std::vector<span> spans;
+  std::vector<artifact_ref> own;  // the project's rows, when the search is for one project
   if (q.project_id) {
     if (auto it = s->projects.find(*q.project_id); it != s->projects.end())
-      for (auto& a : it->second->artifacts)
-        if (auto lower = ascii_lower(a->name); lower.find(needle) != std::string::npos)
-          spans.push_back({score_of(lower), &a, &a + 1});
+      for (auto& a : it->second->artifacts) own.push_back(a.get());
+    for (auto& a : own)
+      if (auto lower = ascii_lower(a->name); lower.find(needle) != std::string::npos)
+        spans.push_back({score_of(lower), &a, &a + 1});
   } else {
     const auto& idx = *s->artifacts;
     for (auto& g : idx.groups)
       if (g.lower.find(needle) != std::string::npos)
         spans.push_back({score_of(g.lower), idx.items.data() + g.begin, idx.items.data() + g.end});
   }
-  auto keep = [&](const artifact_ptr& a) { return !q.type || a->type == *q.type; };
+  auto keep = [&](artifact_ref a) { return !q.type || a->type == *q.type; };
+  auto ptr = [&](artifact_ref r) { return artifact_ptr(s, r); };
   auto fill = [&](search_item& it) { it.project_name = project_name_of(*s, it.artifact->project_id); };
   if (q.sort_by == "relevance" || q.sort_by == "name") {
     if (q.sort_by == "relevance")
@@ -239,18 +245,18 @@ page<search_item> manager::search(const search_query& q) const {
     pager<search_item> pg(q.skip, q.limit);
     for (auto& sp : spans) {
       if (!q.type) {
-        pg.offer_span(sp.begin, sp.end, [&](const artifact_ptr& a) { return search_item{a, {}, sp.score}; }, fill);
+        pg.offer_span(sp.begin, sp.end, [&](artifact_ref a) { return search_item{ptr(a), {}, sp.score}; }, fill);
         continue;
       }
       for (auto* a = sp.begin; a != sp.end; ++a)
-        if (keep(*a)) pg.offer_with(search_item{*a, {}, sp.score}, fill);
+        if (keep(*a)) pg.offer_with(search_item{ptr(*a), {}, sp.score}, fill);
     }
     return pg.done(std::move(s));
   }
   std::vector<search_item> all;
   for (auto& sp : spans)
     for (auto* a = sp.begin; a != sp.end; ++a)
-      if (keep(*a)) all.push_back({*a, {}, sp.score});
+      if (keep(*a)) all.push_back({ptr(*a), {}, sp.score});
   if (q.sort_by == "type") {
     std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) { return x.artifact->type < y.artifact->type; });
   } else {  // updated: newest first

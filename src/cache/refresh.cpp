@@ -105,6 +105,13 @@ void refresh_job::pump() {
     auto it = jobs_.find(id);
     if (it != jobs_.end()) start_attempt(*it->second);
   }
+  if (jobs_.empty()) {  // quiet: write the batched fetch times now
+    try {
+      mgr_.flush_touches();
+    } catch (const std::exception& e) {
+      BOOST_LOG_TRIVIAL(warning) << "writing fetch times failed: " << e.what();
+    }
+  }
 }
 
 void refresh_job::start_attempt(job& j) {
@@ -144,7 +151,7 @@ void refresh_job::start_attempt(job& j) {
     bool retryable = false;
     try {
       if (scan_fault_) scan_fault_(path, attempt);
-      scan_context ctx{mgr_.collections(), mgr_.hasher(), *memo};
+      scan_context ctx{mgr_.collections(), mgr_.hasher(), *memo, &mgr_.deployed_files()};
       scan = scan_project(fs::path(path), ctx, prev);
       if (scan.error) retryable = scan.error->retryable;
       std::error_code ec;
@@ -173,7 +180,11 @@ void refresh_job::on_scan_done(const std::string& id, std::uint64_t token, proje
     attempt_failed(j, scan.error->text(), retryable);
   } else {
     try {
+      auto t_apply = std::chrono::steady_clock::now();
       auto outcome = mgr_.apply_scan(scan);
+      BOOST_LOG_TRIVIAL(debug) << "refreshed " << j.path << " in " << detail::ms_since(j.started) << " ms (write "
+                               << detail::ms_since(t_apply) << " ms, " << outcome.added.size() << " added, "
+                               << outcome.changed_ids.size() << " changed, " << outcome.removed.size() << " removed)";
       refresh_result r;
       r.projects_refreshed = 1;
       r.changes_detected = outcome.changed;

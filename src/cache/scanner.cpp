@@ -36,6 +36,13 @@ bool safe_relative(const std::string& rel) {
   return true;
 }
 
+read_result<deployed_cache::entries> read_entries(const scan_context& ctx, const fs::path& file) {
+  if (ctx.deployed) return ctx.deployed->read(file);
+  auto r = read_deployed(file);
+  if (!r) return r.error();
+  return std::make_shared<const std::vector<deployed_entry>>(std::move(*r));
+}
+
 std::string strip_slashes(std::string s) {
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   return s;
@@ -72,6 +79,30 @@ std::shared_ptr<const collection_snapshot> collection_store::get(const std::stri
   std::lock_guard lk(mu_);
   cache_[name] = snap;
   return snap;
+}
+
+read_result<deployed_cache::entries> deployed_cache::read(const fs::path& file) {
+  struct stat st;
+  std::string stamp;
+  bool racy = true;
+  if (::stat(file.c_str(), &st) == 0) {
+    stamp = std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+            std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
+    std::int64_t mtime_us = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
+    racy = now_micros() - mtime_us < 50'000;
+  }
+  if (!stamp.empty()) {
+    std::lock_guard lk(mu_);
+    if (auto it = cache_.find(file.string()); it != cache_.end() && it->second.first == stamp) return it->second.second;
+  }
+  auto parsed = read_deployed(file);
+  if (!parsed) return parsed.error();
+  entries e = std::make_shared<const std::vector<deployed_entry>>(std::move(*parsed));
+  if (!stamp.empty() && !racy) {
+    std::lock_guard lk(mu_);
+    cache_[file.string()] = {stamp, e};
+  }
+  return e;
 }
 
 std::optional<std::string> collection_memo::hash(const fs::path& p, const content_hasher& h) {
@@ -114,12 +145,12 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
   for (auto& root : out.profile_roots) {
     fs::path root_dir = path / root;
     fs::path deployed_file = root_dir / deployed_file_name;
-    auto entries = read_deployed(deployed_file);
+    auto entries = read_entries(ctx, deployed_file);
     if (!entries) {
       out.error = entries.error();
       return out;
     }
-    for (auto& e : *entries) {
+    for (auto& e : **entries) {
       db::artifact_row a;
       a.project_id = out.id;
       a.name = e.artifact_name;

@@ -41,6 +41,18 @@ class collection_store {
   std::unordered_map<std::string, std::shared_ptr<const collection_snapshot>> cache_;
 };
 
+// Parsed deployment files, reused while the file's size, mtime and inode are unchanged: TOML
+// parsing is most of a warm scan. A file written in the last 50 ms is parsed every time.
+class deployed_cache {
+ public:
+  using entries = std::shared_ptr<const std::vector<deployed_entry>>;
+  read_result<entries> read(const std::filesystem::path& file);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::pair<std::string, entries>> cache_;
+};
+
 // Collection artifact hashes computed once per refresh batch (1,000 projects share them).
 class collection_memo {
  public:
@@ -66,6 +78,7 @@ struct scan_context {
   collection_store& collections;
   const content_hasher& hasher;
   collection_memo& memo;
+  deployed_cache* deployed = nullptr;  // optional: parse every time without it
 };
 
 using previous_rows = std::unordered_map<std::string, const db::artifact_row*>;

@@ -1,6 +1,8 @@
 #include "cache/snapshot.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <unordered_map>
 
 #include "cache/util.hpp"
 
@@ -21,39 +23,62 @@ int compare_name_id(const T& an, const T& ai, const T& bn, const T& bi) {
   return ai.compare(bi);
 }
 
-bool same_name_ignoring_case(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
+bool ref_less(artifact_ref a, artifact_ref b) { return compare_name_id(a->name, a->id, b->name, b->id) < 0; }
+
+// Lower-case artifact names, interned: there are few distinct names and they only grow.
+class name_interner {
+ public:
+  std::uint32_t id_of(const std::string& name) {
+    std::string lower = ascii_lower(name);
+    std::lock_guard lk(mu_);
+    auto [it, added] = ids_.try_emplace(lower, static_cast<std::uint32_t>(names_.size()));
+    if (added) names_.push_back(lower);
+    return it->second;
   }
-  return true;
+  std::string name(std::uint32_t id) {
+    std::lock_guard lk(mu_);
+    return names_[id];
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::uint32_t> ids_;
+  std::deque<std::string> names_;
+};
+
+name_interner& interner() {
+  static name_interner n;
+  return n;
 }
 
-// Groups and outdated positions of a sorted item list, in one pass.
-std::shared_ptr<const artifact_index> finish_index(std::vector<artifact_ptr> items) {
-  auto idx = std::make_shared<artifact_index>();
-  idx->items = std::move(items);
-  const auto& v = idx->items;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i == 0 || !same_name_ignoring_case(v[i]->name, v[i - 1]->name))
-      idx->groups.push_back({ascii_lower(v[i]->name), i, i});
+// Groups and outdated positions from the contiguous per-item arrays, in one pass.
+std::shared_ptr<const artifact_index> finish_index(std::shared_ptr<artifact_index> idx) {
+  const auto& ids = idx->name_ids;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i == 0 || ids[i] != ids[i - 1]) idx->groups.push_back({interner().name(ids[i]), i, i});
     idx->groups.back().end = i + 1;
-    if (v[i]->is_outdated) idx->outdated.push_back(i);
+    if (idx->outdated_flags[i]) idx->outdated.push_back(i);
   }
   return idx;
 }
 
+void append(artifact_index& idx, artifact_ref a) {
+  idx.items.push_back(a);
+  idx.name_ids.push_back(interner().id_of(a->name));
+  idx.outdated_flags.push_back(a->is_outdated ? 1 : 0);
+}
+
 std::shared_ptr<const artifact_index> index_of(const std::vector<project_ptr>& projects) {
-  std::vector<artifact_ptr> items;
+  std::vector<artifact_ref> items;
   std::size_t total = 0;
   for (auto& p : projects) total += p->artifacts.size();
   items.reserve(total);
-  for (auto& p : projects) items.insert(items.end(), p->artifacts.begin(), p->artifacts.end());
-  std::sort(items.begin(), items.end(), artifact_less);
-  return finish_index(std::move(items));
+  for (auto& p : projects)
+    for (auto& a : p->artifacts) items.push_back(a.get());
+  std::sort(items.begin(), items.end(), ref_less);
+  auto idx = std::make_shared<artifact_index>();
+  for (auto a : items) append(*idx, a);
+  return finish_index(std::move(idx));
 }
 }  // namespace
 
@@ -120,19 +145,38 @@ snapshot_ptr with_project(const snapshot& base, const std::string& id, project_p
   if (same_artifacts || (!old && entry && entry->artifacts.empty()) || (old && !entry && old->artifacts.empty())) {
     s->artifacts = base.artifacts;
   } else {
-    // Merge: drop the project's old rows, merge its new (sorted) rows in. O(total), pointers only.
+    // Merge: drop the project's old rows (found by address: they appear in the same order),
+    // place its new rows by binary search, copy the runs between. Plain pointer copies.
     const auto& items = base.artifacts->items;
-    const std::vector<artifact_ptr> none;
-    const auto& add = entry ? entry->artifacts : none;
-    std::vector<artifact_ptr> merged;
-    merged.reserve(items.size() + add.size());
-    std::size_t j = 0;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (items[i]->project_id == id) continue;
-      while (j < add.size() && artifact_less(add[j], items[i])) merged.push_back(add[j++]);
-      merged.push_back(items[i]);
+    std::vector<artifact_ref> gone;
+    if (old)
+      for (auto& a : old->artifacts) gone.push_back(a.get());
+    std::vector<artifact_ref> add;
+    if (entry)
+      for (auto& a : entry->artifacts) add.push_back(a.get());
+    const auto& base_idx = *base.artifacts;
+    auto merged = std::make_shared<artifact_index>();
+    merged->items.reserve(items.size() + add.size());
+    merged->name_ids.reserve(items.size() + add.size());
+    merged->outdated_flags.reserve(items.size() + add.size());
+    std::size_t i = 0, g = 0;
+    auto copy_until = [&](std::size_t end) {
+      for (; i < end; ++i) {
+        if (g < gone.size() && items[i] == gone[g]) {
+          ++g;
+          continue;
+        }
+        merged->items.push_back(items[i]);
+        merged->name_ids.push_back(base_idx.name_ids[i]);
+        merged->outdated_flags.push_back(base_idx.outdated_flags[i]);
+      }
+    };
+    for (auto a : add) {
+      auto pos = static_cast<std::size_t>(std::upper_bound(items.begin(), items.end(), a, ref_less) - items.begin());
+      copy_until(pos);
+      append(*merged, a);
     }
-    for (; j < add.size(); ++j) merged.push_back(add[j]);
+    copy_until(items.size());
     s->artifacts = finish_index(std::move(merged));
   }
   return s;

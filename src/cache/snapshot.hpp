@@ -38,8 +38,14 @@ struct name_group {
 
 // Every artifact of every project, by (lower name, id). Names repeat across projects (the same
 // collection deployed everywhere), so search looks at each distinct name once, through groups.
+// Plain pointers: the snapshot's project entries own the rows, and a merge after a change then
+// costs no reference counting (hand them out as artifact_ptr aliasing the snapshot).
+using artifact_ref = const db::artifact_row*;
 struct artifact_index {
-  std::vector<artifact_ptr> items;
+  std::vector<artifact_ref> items;
+  // Per item, kept contiguous so that rebuilding after a change never chases the row pointers.
+  std::vector<std::uint32_t> name_ids;  // interned lower-case name
+  std::vector<std::uint8_t> outdated_flags;
   std::vector<name_group> groups;
   std::vector<std::size_t> outdated;  // positions of is_outdated items, in order
 };
