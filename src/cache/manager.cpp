@@ -45,6 +45,8 @@ void manager::open() {
   auto report = db::prepare_store(settings_.db_path);
   if (report.moved_aside) corruption_ = std::pair(*report.moved_aside, report.reason);
   conn_ = std::make_unique<db::connection>(settings_.db_path.string());
+  // Checkpoints are ours (maintain_wal), off the path of a refresh's events.
+  conn_->exec("PRAGMA wal_autocheckpoint=0");
   repo_ = std::make_unique<db::repository>(*conn_);
   load();
 }
@@ -143,7 +145,7 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
   repo_->delete_artifacts(out.removed);
   repo_->upsert_fingerprints(dirty);
   tx.commit();
-  maintain_wal();
+  ++writes_since_checkpoint_;
 
   if (old && !out.changed && old->row.status == "active") {
     // Only the fetch time moved: keep the very same artifact vector (no index rebuild).
@@ -159,7 +161,7 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
 void manager::maintain_wal() {
   constexpr int every = 256;
   constexpr std::int64_t truncate_above = 64LL * 1024 * 1024;
-  if (++writes_since_checkpoint_ < every) return;
+  if (writes_since_checkpoint_ < every) return;
   writes_since_checkpoint_ = 0;
   struct stat st;
   fs::path wal = settings_.db_path.string() + "-wal";
@@ -181,7 +183,7 @@ void manager::flush_touches() {
   }
   tx.commit();
   pending_touches_.clear();
-  maintain_wal();
+  ++writes_since_checkpoint_;
 }
 
 void manager::mark_error(const std::string& id, const fs::path& path, const std::string& message) {

@@ -94,6 +94,10 @@ class manager {
   // whole refresh instead of one per project. Losing them in a crash only makes those projects
   // look stale, so they are refreshed again.
   void flush_touches();
+  // Checkpoints every few hundred writes, and truncates a WAL that grew past its bound, so the
+  // -wal file stays small on a server that runs for weeks. Called by the refresh job after it
+  // published its events, so a checkpoint's fsync never delays an event.
+  void maintain_wal();
   void replace_marketplace(const std::vector<db::marketplace_row>& fresh, micros drop_older_than);
   void set_meta(const std::string& key, const std::string& value);
 
@@ -107,9 +111,6 @@ class manager {
  private:
   void load();
   void publish_snapshot(const std::string& id, project_ptr entry);
-  // Checkpoints now and then, and truncates a WAL that grew past its bound, so the -wal file
-  // stays small on a server that runs for weeks.
-  void maintain_wal();
   int writes_since_checkpoint_ = 0;
   std::unordered_map<std::string, micros> pending_touches_;  // project id -> last_fetched
 

@@ -105,12 +105,11 @@ void refresh_job::pump() {
     auto it = jobs_.find(id);
     if (it != jobs_.end()) start_attempt(*it->second);
   }
-  if (jobs_.empty()) {  // quiet: write the batched fetch times now
-    try {
-      mgr_.flush_touches();
-    } catch (const std::exception& e) {
-      BOOST_LOG_TRIVIAL(warning) << "writing fetch times failed: " << e.what();
-    }
+  try {
+    if (jobs_.empty()) mgr_.flush_touches();  // quiet: write the batched fetch times now
+    mgr_.maintain_wal();  // events are out by now
+  } catch (const std::exception& e) {
+    BOOST_LOG_TRIVIAL(warning) << "database upkeep failed: " << e.what();
   }
 }
 

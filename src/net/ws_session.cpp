@@ -10,6 +10,9 @@
 #include <boost/log/trivial.hpp>
 #include <array>
 #include <deque>
+#include <mutex>
+#include <utility>
+#include <vector>
 #include <set>
 
 #include "common/time_format.hpp"
@@ -44,6 +47,9 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   void send(std::string text) { enqueue(std::make_shared<const std::string>(std::move(text))); }
   void enqueue(std::shared_ptr<const std::string> msg);
   void on_event(const events::event_ptr& ev);
+  // From the publisher's thread: into the inbox, and one wake-up post per batch, not per event.
+  void deliver(const events::event_ptr& ev);
+  void drain_inbox();
   void handle_text(const std::string& text);
   void subscribe(const json::object& o);
   void unsubscribe();
@@ -63,6 +69,9 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   std::optional<std::set<std::string>> types_, projects_;
   std::uint64_t last_seq_ = 0;
   std::uint64_t registry_id_ = 0;
+  std::mutex inbox_mu_;
+  std::vector<events::event_ptr> inbox_;
+  bool wake_posted_ = false, inbox_overflow_ = false;
 };
 
 asio::awaitable<void> ws_session::run(request req) {
@@ -208,6 +217,37 @@ bool ws_session::wanted(const events::published_event& e) const {
   return true;
 }
 
+void ws_session::deliver(const events::event_ptr& ev) {
+  {
+    std::lock_guard lk(inbox_mu_);
+    if (inbox_.size() >= app_.opts.ws_queue_messages) {
+      inbox_overflow_ = true;  // the strand is behind: this client is closed when it catches up
+      return;
+    }
+    inbox_.push_back(ev);
+    if (wake_posted_) return;
+    wake_posted_ = true;
+  }
+  asio::post(ws_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
+}
+
+void ws_session::drain_inbox() {
+  std::vector<events::event_ptr> batch;
+  bool overflow;
+  {
+    std::lock_guard lk(inbox_mu_);
+    batch.swap(inbox_);
+    wake_posted_ = false;
+    overflow = std::exchange(inbox_overflow_, false);
+  }
+  for (auto& ev : batch) on_event(ev);
+  if (overflow && !close_) {
+    app_.stats.dropped_clients.fetch_add(1);
+    unsubscribe();
+    request_close(websocket::close_code::policy_error, "client too slow: send queue limit exceeded");
+  }
+}
+
 void ws_session::on_event(const events::event_ptr& ev) {
   if (!bus_id_ || ev->seq <= last_seq_) return;  // each event at most once, in order
   last_seq_ = ev->seq;
@@ -272,12 +312,9 @@ void ws_session::subscribe(const json::object& o) {
   projects_ = std::move(projects);
   bool other_run = epoch && *epoch != app_.bus.epoch();
   auto weak = weak_from_this();
-  auto ex = ws_.get_executor();
   auto [id, replay] = app_.bus.subscribe(
-      [weak, ex](const events::event_ptr& ev) {
-        asio::post(ex, [weak, ev] {
-          if (auto s = weak.lock()) s->on_event(ev);
-        });
+      [weak](const events::event_ptr& ev) {
+        if (auto s = weak.lock()) s->deliver(ev);
       },
       other_run ? std::nullopt : since);
   bus_id_ = id;
