@@ -261,6 +261,7 @@ set style data histograms
 set style fill solid 0.8
 set xtics rotate by -35
 set title 'REST latency (ms)'
+set yrange [0:*]
 plot '{data}' using 2:xtic(1) title 'p50', '' using 3 title 'p99'
 set title 'req/s ratio to bare Beast'
 set yrange [0:1.2]
