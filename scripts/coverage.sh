@@ -8,7 +8,7 @@ cmake -S . -B build/coverage -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPROJCACHE_COVER
 cmake --build build/coverage -j2 --target test_db test_events test_world test_cache_service test_net_units
 lcov --quiet --zerocounters --directory build/coverage
 (cd build/coverage && ctest -j2 -R 'test_db|test_events|test_world|test_cache_service|test_net_units' --output-on-failure)
-lcov --quiet --capture --directory build/coverage --output-file build/coverage/all.info --ignore-errors mismatch
+lcov --quiet --capture --directory build/coverage --output-file build/coverage/all.info
 lcov --quiet --extract build/coverage/all.info "$PWD/src/*" --output-file build/coverage/src.info
 lcov --quiet --extract build/coverage/all.info "$PWD/src/db/*" --output-file build/coverage/db.info
 echo "== src/db/"; lcov --summary build/coverage/db.info 2>&1 | grep -E "lines|functions"
