@@ -109,15 +109,24 @@ class Server:
 
 
 # ---------------------------------------------------------------- REST load (wrk)
+def children_cpu():
+    import resource
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def wrk(port, path, seconds, conns=64):
+    c0, t0 = children_cpu(), time.perf_counter()
     out = sh(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}{path}"])
+    wrk_cpu = (children_cpu() - c0) / (time.perf_counter() - t0)  # wrk's share of one core
     def ms(label):
         m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
         v = float(m.group(1))
         return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50_ms": ms("50"), "p90_ms": ms("90"), "p99_ms": ms("99"), "non_2xx": int(errors.group(1)) if errors else 0}
+    return {"rps": rps, "p50_ms": ms("50"), "p90_ms": ms("90"), "p99_ms": ms("99"), "non_2xx": int(errors.group(1)) if errors else 0,
+            "wrk_cpu": wrk_cpu}
 
 
 def bench_rest(srv, seconds, rounds):
@@ -147,7 +156,8 @@ def bench_rest(srv, seconds, rounds):
                     "p50_ms": med(ours_runs, "p50_ms"), "p99_ms": med(ours_runs, "p99_ms"),
                     "baseline_rps": med(base_runs, "rps"), "baseline_p50_ms": med(base_runs, "p50_ms"),
                     "baseline_p99_ms": med(base_runs, "p99_ms"), "ratio": med(ours_runs, "rps") / med(base_runs, "rps"),
-                    "server_cpu_share": med(ours_runs, "server_cpu"), "non_2xx": sum(r["non_2xx"] for r in ours_runs)})
+                    "server_cpu_share": med(ours_runs, "server_cpu"), "wrk_cpu_share": med(ours_runs, "wrk_cpu"),
+                    "non_2xx": sum(r["non_2xx"] for r in ours_runs)})
     return out
 
 
@@ -238,10 +248,12 @@ def report(res):
               f"| file write -> WebSocket event, p50 / p99 ({res['latency']['trials']} trials, debounce 100 ms) | "
               f"{res['latency']['p50_ms']:.1f} / {res['latency']['p99_ms']:.1f} ms |",
               "", "## REST (wrk -t1 -c64, one server thread each; baseline = bare Beast, same body)", "",
-              "| route | body | req/s | p50 | p99 | baseline req/s | baseline p99 | ratio | server CPU |", "|---|---|---|---|---|---|---|---|---|"]
+              "| route | body | req/s | p50 | p99 | baseline req/s | baseline p99 | ratio | server CPU | wrk CPU |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in res["rest"]:
         lines.append(f"| `{r['route']}` | {r['body_bytes']} B | {r['rps']:.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | "
-                     f"{r['baseline_rps']:.0f} | {r['baseline_p99_ms']:.2f} ms | {r['ratio']:.2f} | {r['server_cpu_share'] * 100:.0f}% |")
+                     f"{r['baseline_rps']:.0f} | {r['baseline_p99_ms']:.2f} ms | {r['ratio']:.2f} | {r['server_cpu_share'] * 100:.0f}% | "
+                     f"{r.get('wrk_cpu_share', 0) * 100:.0f}% |")
     if "fanout" in res:
         f = res["fanout"]
         lines += ["", f"## WebSocket fan-out ({f['clients']} subscribers, {f['events']} events of {f['message_bytes']} B; "
