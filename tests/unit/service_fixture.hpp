@@ -113,6 +113,16 @@ struct service {
     job->refresh_project(id, force, [&](cache::refresh_result r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   }
+  // Runs a manager write where every write runs: on the write strand (and waits for it).
+  template <class F>
+  void on_strand(F&& f) {
+    std::promise<void> p;
+    boost::asio::post(job->write_strand(), [&] {
+      f();
+      p.set_value();
+    });
+    p.get_future().get();
+  }
   // True once nothing is queued, running or waiting in the refresh job.
   bool job_idle() {
     std::promise<bool> p;

@@ -161,13 +161,29 @@ BOOST_AUTO_TEST_CASE(ttl_staleness_and_invalidate_then_refresh) {
   svc.refresh_all(false);
   auto r = svc.refresh(w.app_id, false);  // fresh: nothing to do
   BOOST_TEST(r.projects_refreshed == 0);
-  svc.mgr->invalidate(w.app_id);
+  svc.on_strand([&] { svc.mgr->invalidate(w.app_id); });
   BOOST_TEST(svc.mgr->status().stale_projects >= 1);
   r = svc.refresh(w.app_id, false);
   BOOST_TEST(r.projects_refreshed == 1);
   BOOST_TEST(svc.mgr->project(w.app_id)->row.status == "active");
   auto again = svc.refresh_all(false);  // only the error project is stale now
   BOOST_TEST(again.projects_refreshed == 0);
+}
+
+BOOST_AUTO_TEST_CASE(background_schedule_runs_every_interval) {
+  s.refresh_interval_hours = 0.1 / 3600;  // every 100 ms
+  service svc(s);
+  svc.job->start();
+  BOOST_REQUIRE(wait_until([&] { return svc.job->ready(); }));
+  auto first = svc.job->schedule();
+  BOOST_TEST(first.is_running);
+  BOOST_REQUIRE(first.last_run_time.has_value());
+  // A project that goes stale is picked up by the next tick, with no request at all.
+  svc.on_strand([&] { svc.mgr->invalidate(w.app_id); });
+  svc.rec.clear();
+  BOOST_REQUIRE(wait_until([&] { return !svc.rec.of("refresh_completed", w.app_id).empty(); }));
+  BOOST_TEST(*svc.job->schedule().last_run_time > *first.last_run_time);
+  BOOST_TEST(svc.mgr->project(w.app_id)->row.status == "active");
 }
 
 BOOST_AUTO_TEST_CASE(vanished_project_is_removed) {
