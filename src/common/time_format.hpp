@@ -23,7 +23,7 @@ inline std::string format_micros(micros t, char sep = 'T', bool zulu = true) {
   long frac = static_cast<long>(t - static_cast<micros>(secs) * 1000000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[96];  // room for any value the compiler can imagine
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d%c%02d:%02d:%02d.%06ld%s", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, sep, tm.tm_hour, tm.tm_min, tm.tm_sec, frac,
                 zulu ? "Z" : "");

@@ -85,7 +85,8 @@ page_result<project_row> repository::list_projects(std::int64_t skip, std::int64
                               " ORDER BY lower(name), id LIMIT ? OFFSET ?");
   int i = 0;
   if (status) st->bind(++i, *status);
-  st->bind(++i, limit).bind(++i, skip);
+  st->bind(++i, limit);
+  st->bind(++i, skip);
   while (st->step()) out.items.push_back(read_project(*st));
   return out;
 }
@@ -172,7 +173,8 @@ page_result<marketplace_row> repository::list_marketplace(const std::optional<st
       " ORDER BY lower(name), id LIMIT ? OFFSET ?");
   int i = 0;
   if (type) st->bind(++i, *type);
-  st->bind(++i, limit).bind(++i, skip);
+  st->bind(++i, limit);
+  st->bind(++i, skip);
   while (st->step()) {
     marketplace_row r{st->text(0), st->text(1), st->text(2), st->text(3), st->opt_text(4),
                       parse_time(st->text(5)).value_or(0), st->opt_text(6)};

@@ -101,7 +101,8 @@ page_result<artifact_row> repository::list_artifacts(const artifact_filter& f, s
   auto st = c_.prepare_cached(std::string(artifact_select) + w.sql +
                               " ORDER BY lower(a.name), a.id LIMIT ? OFFSET ?");
   int i = bind_where(*st, w, 0);
-  st->bind(++i, limit).bind(++i, skip);
+  st->bind(++i, limit);
+  st->bind(++i, skip);
   while (st->step()) out.items.push_back(read_artifact(*st));
   return out;
 }
@@ -188,7 +189,9 @@ page_result<artifact_row> repository::search_artifacts(const std::string& query,
       "length(?)) = lower(?) THEN 1 ELSE 2 END, lower(a.name), a.id LIMIT ? OFFSET ?");
   st->bind(1, pattern);
   int i = bind_where(*st, w, 1);
-  st->bind(++i, query).bind(++i, query).bind(++i, query).bind(++i, limit).bind(++i, skip);
+  for (auto& v : {query, query, query}) st->bind(++i, v);
+  st->bind(++i, limit);
+  st->bind(++i, skip);
   while (st->step()) out.items.push_back(read_artifact(*st));
   return out;
 }

@@ -18,7 +18,10 @@ std::string check_store(const fs::path& path, bool full) {
   connection c(path.string(), connection::mode::read_write);
   auto st = c.prepare(full ? "PRAGMA integrity_check" : "PRAGMA quick_check");
   std::string out;
-  while (st.step()) out += (out.empty() ? "" : "\n") + st.text(0);
+  while (st.step()) {
+    if (!out.empty()) out += '\n';
+    out += st.text(0);
+  }
   return out;
 }
 
