@@ -40,6 +40,7 @@ const std::vector<key_doc>& config_keys() {
       {"max_connections", "SKILLMEAT_CACHE_MAX_CONNECTIONS", "1024", "open connections at most"},
       {"request_timeout_ms", "SKILLMEAT_CACHE_REQUEST_TIMEOUT_MS", "10000", "time to read a whole request"},
       {"idle_timeout_ms", "SKILLMEAT_CACHE_IDLE_TIMEOUT_MS", "60000", "keep-alive wait for the next request"},
+      {"event_ring_size", "SKILLMEAT_CACHE_EVENT_RING_SIZE", "10000", "events kept for WebSocket replay (10000 or more)"},
       {"ws_queue_messages", "SKILLMEAT_CACHE_WS_QUEUE_MESSAGES", "4096", "events queued per WebSocket client at most"},
       {"ws_queue_bytes", "SKILLMEAT_CACHE_WS_QUEUE_BYTES", "8388608", "bytes queued per WebSocket client at most"},
   };
@@ -215,6 +216,7 @@ config load_config(const flag_values& flags, env_lookup env) {
   if (auto* r = get("max_connections")) n.max_connections = static_cast<std::size_t>(as_int("max_connections", *r, 1, 1'000'000));
   if (auto* r = get("request_timeout_ms")) n.request_timeout = std::chrono::milliseconds(as_int("request_timeout_ms", *r, 10, 3'600'000));
   if (auto* r = get("idle_timeout_ms")) n.idle_timeout = std::chrono::milliseconds(as_int("idle_timeout_ms", *r, 10, 3'600'000));
+  if (auto* r = get("event_ring_size")) c.event_ring_size = static_cast<std::size_t>(as_int("event_ring_size", *r, 10000, 10'000'000));
   if (auto* r = get("ws_queue_messages")) n.ws_queue_messages = static_cast<std::size_t>(as_int("ws_queue_messages", *r, 1, 10'000'000));
   if (auto* r = get("ws_queue_bytes")) n.ws_queue_bytes = static_cast<std::size_t>(as_int("ws_queue_bytes", *r, 1024, 1LL << 32));
   if (auto* r = get("log_level")) {

@@ -23,6 +23,7 @@ struct config {
   net::options net;
   std::string log_level = "info";   // trace|debug|info|warning|error
   std::string log_format = "text";  // text|json
+  std::size_t event_ring_size = 10000;  // events kept for replay (the contract: at least 10,000)
   bool home_explicit = false;       // SKILLMEAT_HOME or --home given
   std::vector<std::string> warnings;
 };

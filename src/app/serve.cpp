@@ -93,7 +93,7 @@ int cmd_serve(config cfg, const command_args& a) {
   }
 
   asio::io_context ioc(cfg.net.threads);
-  events::bus bus;
+  events::bus bus(cfg.event_ring_size);
   cache::manager mgr(cfg.cache, bus);
   try {
     mgr.open();

@@ -63,6 +63,8 @@ BOOST_AUTO_TEST_CASE(bad_values_name_key_and_source) {
   BOOST_CHECK_THROW(load_config({{"port", {"70000"}}}, lookup), config_error);
   BOOST_CHECK_THROW(load_config({{"enable_background_refresh", {"maybe"}}}, lookup), config_error);
   BOOST_CHECK_THROW(load_config({{"marketplace_url", {"ftp://x"}}}, lookup), config_error);
+  BOOST_CHECK_THROW(load_config({{"event_ring_size", {"500"}}}, lookup), config_error);  // below the contract's 10,000
+  BOOST_TEST(load_config({{"event_ring_size", {"20000"}}}, lookup).event_ring_size == 20000u);
   write_file(home / "config.toml", "[cache]\nmax_concurrent_refreshes = \"lots\"\n");
   BOOST_CHECK_EXCEPTION(load_config({}, lookup), config_error, [&](const config_error& e) {
     return std::string(e.what()).find("config.toml [cache] line 2") != std::string::npos;
