@@ -10,6 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/fnv.hpp"
 #include "common/sha256.hpp"
 
 namespace fs = std::filesystem;
@@ -19,13 +20,6 @@ namespace projcache::cache {
 void fingerprint_cache::load(std::vector<db::fingerprint_row> rows) {
   std::lock_guard lk(mu_);
   for (auto& r : rows) rows_[r.path] = std::move(r);
-}
-
-std::optional<db::fingerprint_row> fingerprint_cache::find(const std::string& path) const {
-  std::lock_guard lk(mu_);
-  auto it = rows_.find(path);
-  if (it == rows_.end()) return std::nullopt;
-  return it->second;
 }
 
 std::optional<std::string> fingerprint_cache::reuse(const std::string& path, const std::string& digest) const {
@@ -114,19 +108,13 @@ void walk(const fs::path& dir, std::vector<std::string>& prefix, std::vector<ent
 
 // A change detector over the stat listing, not a content hash: FNV-1a is enough and cheap.
 std::string listing_digest(const std::vector<entry>& files) {
-  std::uint64_t h = 1469598103934665603ULL;
-  auto mix = [&](const void* p, std::size_t n) {
-    auto* b = static_cast<const unsigned char*>(p);
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ULL;
-  };
+  fnv1a h;
   for (auto& e : files) {
     std::int64_t fields[3] = {static_cast<std::int64_t>(e.st.st_size), mtime_ns(e.st), static_cast<std::int64_t>(e.st.st_ino)};
-    mix(e.rel.data(), e.rel.size() + 1);  // with its terminating NUL as a separator
-    mix(fields, sizeof fields);
+    h.update(e.rel.data(), e.rel.size() + 1);  // with its terminating NUL as a separator
+    h.update(fields, sizeof fields);
   }
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return h.hex();
 }
 
 }  // namespace

@@ -25,7 +25,6 @@ struct hash_stats {
 class fingerprint_cache {
  public:
   void load(std::vector<db::fingerprint_row> rows);
-  std::optional<db::fingerprint_row> find(const std::string& path) const;
   // The recorded hash when the recorded listing digest is this one (no row copied).
   std::optional<std::string> reuse(const std::string& path, const std::string& digest) const;
   void put(db::fingerprint_row row);

@@ -26,8 +26,7 @@ constexpr int max_attempts = 3;
 
 
 refresh_job::refresh_job(asio::io_context& ioc, manager& m)
-    : ioc_(ioc),
-      mgr_(m),
+    : mgr_(m),
       strand_(asio::make_strand(ioc)),
       pool_(static_cast<std::size_t>(std::max(1, m.config().scan_threads))),
       tick_(strand_) {

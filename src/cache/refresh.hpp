@@ -83,7 +83,6 @@ class refresh_job {
   void publish(int type, const std::string& project_id, const refresh_result* r,
                const apply_outcome* o, double duration_ms);
 
-  boost::asio::io_context& ioc_;
   manager& mgr_;
   strand_type strand_;
   boost::asio::thread_pool pool_;

@@ -45,7 +45,7 @@ bool under(const std::string& path, const std::string& dir) {
 }  // namespace
 
 watcher::watcher(asio::io_context& ioc, manager& m, refresh_job& job)
-    : ioc_(ioc), mgr_(m), job_(job), strand_(asio::make_strand(ioc)), buf_(64 * 1024), fallback_timer_(strand_) {}
+    : mgr_(m), job_(job), strand_(asio::make_strand(ioc)), buf_(64 * 1024), fallback_timer_(strand_) {}
 
 watcher::~watcher() {
   if (fd_ && fd_->is_open()) {

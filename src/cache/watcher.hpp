@@ -61,7 +61,6 @@ class watcher {
   void on_overflow();
   bool relevant_for_project(const std::string& id, const std::string& root_path, const std::string& rel) const;
 
-  boost::asio::io_context& ioc_;
   manager& mgr_;
   refresh_job& job_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;

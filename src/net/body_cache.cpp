@@ -1,15 +1,13 @@
 #include "net/body_cache.hpp"
 
-#include <cstdio>
+#include "common/fnv.hpp"
 
 namespace projcache::net {
 
 std::string etag_of(std::string_view body) {
-  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : body) h = (h ^ c) * 1099511628211ULL;
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
-  return buf;
+  fnv1a h;
+  h.update(body.data(), body.size());
+  return '"' + h.hex() + '"';
 }
 
 std::optional<cached_body> body_cache::find(std::string_view target, std::uint64_t generation) const {

@@ -23,54 +23,6 @@ namespace {
 using awaitable_response = asio::awaitable<response>;
 constexpr const char* prefix = "/api/v1/cache";
 
-struct body_fields {
-  std::optional<std::string> project_id;
-  bool force = false;
-};
-
-// The JSON body of refresh/invalidate, validated like FastAPI validates its pydantic model.
-body_fields parse_body(const request& req, validator& v, bool required) {
-  body_fields out;
-  const std::string& body = req.body();
-  bool blank = body.find_first_not_of(" \t\r\n") == std::string::npos;
-  if (blank) {
-    if (required) v.add("missing", {"body"}, "Field required", nullptr);
-    return out;
-  }
-  boost::system::error_code ec;
-  json::value doc = json::parse(body, ec);
-  if (ec) {
-    v.add("json_invalid", {"body", 0}, "JSON decode error", json::object{}, json::object{{"error", ec.message()}});
-    return out;
-  }
-  if (!doc.is_object()) {
-    v.add("model_attributes_type", {"body"}, "Input should be a valid dictionary or object to extract fields from", doc);
-    return out;
-  }
-  auto& o = doc.as_object();
-  if (auto it = o.find("project_id"); it != o.end() && !it->value().is_null()) {
-    if (it->value().is_string())
-      out.project_id = std::string(it->value().as_string());
-    else
-      v.add("string_type", {"body", "project_id"}, "Input should be a valid string", it->value());
-  }
-  if (auto it = o.find("force"); it != o.end()) {
-    const auto& f = it->value();
-    if (f.is_bool()) {
-      out.force = f.as_bool();
-    } else if (f.is_int64() && (f.as_int64() == 0 || f.as_int64() == 1)) {
-      out.force = f.as_int64() == 1;
-    } else if (f.is_string() && parse_bool_text(f.as_string())) {
-      out.force = *parse_bool_text(f.as_string());
-    } else if (f.is_string() || f.is_number()) {
-      v.add("bool_parsing", {"body", "force"}, "Input should be a valid boolean, unable to interpret input", f);
-    } else {
-      v.add("bool_type", {"body", "force"}, "Input should be a valid boolean", f);
-    }
-  }
-  return out;
-}
-
 response not_found_project(const request& req, const std::string& id) {
   return error_response(req, http::status::not_found, "Project '" + id + "' not found");
 }
@@ -96,7 +48,7 @@ json::array items_of(const Page& p, F&& to_json) {
 
 awaitable_response post_refresh(request_context& c) {
   validator v(c.params);
-  auto b = parse_body(c.req, v, true);
+  auto b = parse_body(c.req.body(), v, true);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
   if (b.project_id && !c.app.mgr.project(*b.project_id)) co_return not_found_project(c.req, *b.project_id);
   // A forced refresh of everything refetches the marketplace too (in the background).
@@ -237,7 +189,7 @@ awaitable_response get_search(request_context& c) {
 
 awaitable_response post_invalidate(request_context& c) {
   validator v(c.params);
-  auto b = parse_body(c.req, v, true);
+  auto b = parse_body(c.req.body(), v, true);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
   if (b.project_id && !c.app.mgr.project(*b.project_id)) co_return not_found_project(c.req, *b.project_id);
   // Writes run on the write strand; hop there and back.

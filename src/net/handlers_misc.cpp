@@ -56,24 +56,9 @@ awaitable_response get_project_cache_stats(request_context& c) {
 }
 
 awaitable_response post_project_cache_refresh(request_context& c) {
-  std::optional<std::string> project_id;
-  const auto& body = c.req.body();
-  if (body.find_first_not_of(" \t\r\n") != std::string::npos) {
-    boost::system::error_code ec;
-    auto doc = json::parse(body, ec);
-    validator v(c.params);
-    if (ec) {
-      v.add("json_invalid", {"body", 0}, "JSON decode error", json::object{}, json::object{{"error", ec.message()}});
-    } else if (!doc.is_object()) {
-      v.add("model_attributes_type", {"body"}, "Input should be a valid dictionary or object to extract fields from", doc);
-    } else if (auto it = doc.as_object().find("project_id"); it != doc.as_object().end() && !it->value().is_null()) {
-      if (it->value().is_string())
-        project_id = std::string(it->value().as_string());
-      else
-        v.add("string_type", {"body", "project_id"}, "Input should be a valid string", it->value());
-    }
-    if (!v.ok()) co_return validation_response(c.req, v.detail());
-  }
+  validator v(c.params);
+  auto project_id = parse_body(c.req.body(), v, false, false).project_id;  // the body is optional here
+  if (!v.ok()) co_return validation_response(c.req, v.detail());
   if (project_id && !c.app.mgr.project(*project_id))
     co_return error_response(c.req, http::status::not_found, "Project '" + *project_id + "' not found");
   auto r = co_await async_refresh(c.app.job, project_id, true, asio::use_awaitable);

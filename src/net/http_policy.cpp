@@ -2,16 +2,13 @@
 
 #include <algorithm>
 
+#include "cache/util.hpp"
+
 namespace projcache::net {
 
-namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
+using cache::ascii_lower;
 
+namespace {
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -26,7 +23,7 @@ std::string host_part(std::string_view h) {
     if (end == std::string_view::npos) return {};
     auto rest = h.substr(end + 1);
     if (!rest.empty() && (rest[0] != ':' || rest.size() == 1)) return {};
-    return lower(h.substr(0, end + 1));
+    return ascii_lower(h.substr(0, end + 1));
   }
   auto colon = h.find(':');
   if (colon != std::string_view::npos) {
@@ -35,7 +32,7 @@ std::string host_part(std::string_view h) {
       return {};
     h = h.substr(0, colon);
   }
-  return lower(h);
+  return ascii_lower(h);
 }
 }  // namespace
 
@@ -44,7 +41,7 @@ bool host_allowed(const options& o, std::string_view host_header) {
   if (h.empty()) return false;
   if (h == "localhost" || h == "127.0.0.1" || h == "[::1]") return true;
   return std::any_of(o.allowed_hosts.begin(), o.allowed_hosts.end(),
-                     [&](const std::string& a) { return lower(a) == h; });
+                     [&](const std::string& a) { return ascii_lower(a) == h; });
 }
 
 bool origin_allowed(const options& o, std::string_view origin) {
@@ -54,7 +51,7 @@ bool origin_allowed(const options& o, std::string_view origin) {
 bool same_origin(std::string_view origin, std::string_view host_header) {
   host_header = trim(host_header);
   for (std::string_view scheme : {"http://", "https://"})
-    if (origin.starts_with(scheme) && lower(origin.substr(scheme.size())) == lower(host_header)) return true;
+    if (origin.starts_with(scheme) && ascii_lower(origin.substr(scheme.size())) == ascii_lower(host_header)) return true;
   return false;
 }
 

@@ -103,4 +103,46 @@ std::optional<std::string> validator::required_text(const std::string& name, std
   return raw;
 }
 
+body_fields parse_body(std::string_view body, validator& v, bool required, bool read_force) {
+  body_fields out;
+  bool blank = body.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (blank) {
+    if (required) v.add("missing", {"body"}, "Field required", nullptr);
+    return out;
+  }
+  boost::system::error_code ec;
+  json::value doc = json::parse(body, ec);
+  if (ec) {
+    v.add("json_invalid", {"body", 0}, "JSON decode error", json::object{}, json::object{{"error", ec.message()}});
+    return out;
+  }
+  if (!doc.is_object()) {
+    v.add("model_attributes_type", {"body"}, "Input should be a valid dictionary or object to extract fields from", doc);
+    return out;
+  }
+  auto& o = doc.as_object();
+  if (auto it = o.find("project_id"); it != o.end() && !it->value().is_null()) {
+    if (it->value().is_string())
+      out.project_id = std::string(it->value().as_string());
+    else
+      v.add("string_type", {"body", "project_id"}, "Input should be a valid string", it->value());
+  }
+  if (auto it = o.find("force"); read_force && it != o.end()) {
+    const auto& f = it->value();
+    if (f.is_bool()) {
+      out.force = f.as_bool();
+    } else if (f.is_int64() && (f.as_int64() == 0 || f.as_int64() == 1)) {
+      out.force = f.as_int64() == 1;
+    } else if (f.is_string() && parse_bool_text(f.as_string())) {
+      out.force = *parse_bool_text(f.as_string());
+    } else if (f.is_string() || f.is_number()) {
+      v.add("bool_parsing", {"body", "force"}, "Input should be a valid boolean, unable to interpret input", f);
+    } else {
+      v.add("bool_type", {"body", "force"}, "Input should be a valid boolean", f);
+    }
+  }
+  return out;
+}
+
+
 }  // namespace projcache::net

@@ -34,6 +34,14 @@ class validator {
   boost::json::array errors_;
 };
 
+// The JSON body of the refresh/invalidate routes, validated like FastAPI validates its pydantic
+// model (422 details added to v). An empty body is "missing" when required, else all defaults.
+struct body_fields {
+  std::optional<std::string> project_id;
+  bool force = false;
+};
+body_fields parse_body(std::string_view body, validator& v, bool required, bool read_force = true);
+
 // pydantic's lax bool from text: true/false, 1/0, yes/no, on/off, t/f, y/n (any case).
 std::optional<bool> parse_bool_text(std::string_view s);
 
