@@ -259,6 +259,22 @@ void refresh_job::finish(const std::string& id, refresh_result r) {
   }
 }
 
+void refresh_job::abandon(const std::string& id, const std::string& why) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return;
+  auto j = std::move(it->second);
+  jobs_.erase(it);
+  std::erase(queue_, id);
+  j->timer.cancel();
+  if (j->running) --in_flight_;  // on_scan_done finds no job and drops the result
+  refresh_result r;
+  r.success = false;
+  r.errors.push_back(why);
+  for (auto& w : j->waiters) w(r);
+  for (auto& w : j->next_waiters) w(r);
+  pump();
+}
+
 void refresh_job::publish(int type, const std::string& project_id, const refresh_result* r,
                           const apply_outcome* o, double duration_ms) {
   events::event e;

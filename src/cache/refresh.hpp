@@ -78,6 +78,8 @@ class refresh_job {
   void on_scan_done(const std::string& id, std::uint64_t token, project_scan scan, bool retryable_failure);
   void attempt_failed(job& j, const std::string& message, bool retryable);
   void finish(const std::string& id, refresh_result r);
+  // Forgets a project's job (its scan's result, if any, is dropped); waiters get `why`.
+  void abandon(const std::string& id, const std::string& why);
   void reconcile(std::vector<std::filesystem::path> found);
   void schedule_tick();
   void publish(int type, const std::string& project_id, const refresh_result* r,

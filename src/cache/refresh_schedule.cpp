@@ -109,8 +109,10 @@ void refresh_job::reconcile(std::vector<fs::path> found) {
   }
   auto snap = mgr_.current();  // held: remove_project replaces the current snapshot
   for (auto& [id, p] : snap->projects) {
-    if (found_ids.count(id) || jobs_.count(id)) continue;
+    if (found_ids.count(id)) continue;
     std::string path = p->row.path;
+    // A refresh queued for it (the watcher saw its files go) would only fail: drop it.
+    abandon(id, "project '" + id + "' was removed");
     mgr_.remove_project(id);
     events::event e;
     e.type = events::event_type::project_removed;

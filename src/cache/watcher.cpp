@@ -142,7 +142,6 @@ bool watcher::add_watch(const fs::path& dir, kind k, int depth, const std::strin
   }
   watches_[wd] = watch_info{p, k, depth};
   by_path_[p] = wd;
-  watch_count_ = static_cast<std::int64_t>(watches_.size());
   return true;
 }
 
@@ -244,6 +243,7 @@ void watcher::handle(int wd, std::uint32_t mask, const std::string& name) {
   if (is_dir && (mask & (IN_CREATE | IN_MOVED_TO))) {
     int max_depth = info.k == kind::search_tree ? mgr_.config().discovery_depth + 1 : unlimited_depth;
     add_tree(full, info.k, info.depth + 1, max_depth, info.path);
+    watch_count_ = static_cast<std::int64_t>(watches_.size());
   }
   if (is_dir && (mask & IN_MOVED_FROM)) remove_under(full);
 
