@@ -27,6 +27,8 @@ const std::vector<key_doc>& config_keys() {
       {"retry_base_seconds", "SKILLMEAT_CACHE_RETRY_BASE_SECONDS", "5.0", "first retry delay (doubles)"},
       {"refresh_timeout_seconds", "SKILLMEAT_CACHE_REFRESH_TIMEOUT_SECONDS", "300", "timeout of one attempt"},
       {"debounce_ms", "SKILLMEAT_CACHE_DEBOUNCE_MS", "100", "quiet time after a change on disk"},
+      {"max_cache_size_mb", "SKILLMEAT_CACHE_MAX_CACHE_SIZE_MB", "500", "database size cap (oldest fingerprints, marketplace rows go first)"},
+      {"cleanup_retention_days", "SKILLMEAT_CACHE_CLEANUP_RETENTION_DAYS", "30", "purge fingerprints of vanished files, old marketplace rows"},
       {"search_roots", "SKILLMEAT_CACHE_SEARCH_ROOTS", "~/projects:~/dev:~/workspace:~/src", "where projects are found"},
       {"projects", "SKILLMEAT_CACHE_PROJECTS", "", "explicit project paths (':'-separated)"},
       {"host", "SKILLMEAT_CACHE_HOST", "127.0.0.1", "address to bind"},
@@ -195,6 +197,8 @@ config load_config(const flag_values& flags, env_lookup env) {
   if (auto* r = get("retry_base_seconds")) s.retry_base_seconds = as_double("retry_base_seconds", *r, 0, false);
   if (auto* r = get("refresh_timeout_seconds")) s.refresh_timeout_seconds = as_double("refresh_timeout_seconds", *r, 0, true);
   if (auto* r = get("debounce_ms")) s.debounce_ms = static_cast<int>(as_int("debounce_ms", *r, 0, 600'000));
+  if (auto* r = get("max_cache_size_mb")) s.max_cache_size_bytes = as_int("max_cache_size_mb", *r, 1, 1'000'000) * 1024 * 1024;
+  if (auto* r = get("cleanup_retention_days")) s.retention_days = as_double("cleanup_retention_days", *r, 0, true);
   std::vector<std::string> roots{"~/projects", "~/dev", "~/workspace", "~/src"};
   if (auto* r = get("search_roots")) roots = r->values;
   for (auto& root : roots) s.search_roots.push_back(cache::expand_home(root));

@@ -16,6 +16,7 @@
 #include "app/commands.hpp"
 #include "app/logging.hpp"
 #include "cache/demo_world.hpp"
+#include "cache/housekeeping.hpp"
 #include "cache/manager.hpp"
 #include "cache/marketplace.hpp"
 #include "cache/refresh.hpp"
@@ -103,6 +104,7 @@ int cmd_serve(config cfg, const command_args& a) {
   }
   cache::refresh_job job(ioc, mgr);
   cache::watcher watcher(ioc, mgr, job);
+  cache::housekeeper housekeeping(mgr, job);
   cache::marketplace_fetcher market(ioc, mgr, job.write_strand());
   net::app_context app(mgr, job, bus, cfg.net);
   app.watcher = &watcher;
@@ -119,6 +121,8 @@ int cmd_serve(config cfg, const command_args& a) {
   job.start();
   watcher.start();
   market.start();
+  // The first pass waits for startup's refresh to settle; then hourly.
+  housekeeping.start(std::chrono::minutes(2), std::chrono::hours(1));
 
   // Graceful stop: no new connections, WebSockets closed with 1001, in-flight requests
   // finish (at most a few seconds), then the io_context stops and the database closes.
@@ -144,6 +148,7 @@ int cmd_serve(config cfg, const command_args& a) {
     job.stop();
     watcher.stop();
     market.stop();
+    housekeeping.stop();
     *deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     wait_drained();
   });

@@ -56,6 +56,28 @@ void fingerprint_cache::clear() {
   dirty_.clear();
 }
 
+std::vector<std::string> fingerprint_cache::seen_before(micros cutoff) const {
+  std::lock_guard lk(mu_);
+  std::vector<std::string> out;
+  for (auto& [path, r] : rows_)
+    if (r.seen_at < cutoff && !dirty_.count(path)) out.push_back(path);
+  return out;
+}
+
+void fingerprint_cache::erase(const std::vector<std::string>& paths) {
+  std::lock_guard lk(mu_);
+  for (auto& p : paths) {
+    rows_.erase(p);
+    dirty_.erase(p);
+  }
+}
+
+void fingerprint_cache::touch(const std::vector<std::string>& paths, micros seen_at) {
+  std::lock_guard lk(mu_);
+  for (auto& p : paths)
+    if (auto it = rows_.find(p); it != rows_.end()) it->second.seen_at = seen_at;
+}
+
 namespace {
 
 constexpr std::int64_t racy_window_ns = 50'000'000;

@@ -32,6 +32,10 @@ class fingerprint_cache {
   std::vector<db::fingerprint_row> take_dirty();
   std::size_t size() const;
   void clear();
+  // Housekeeping: the paths last seen before cutoff; forget some; mark some seen again.
+  std::vector<std::string> seen_before(micros cutoff) const;
+  void erase(const std::vector<std::string>& paths);
+  void touch(const std::vector<std::string>& paths, micros seen_at);
 
  private:
   mutable std::mutex mu_;

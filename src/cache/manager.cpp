@@ -47,6 +47,8 @@ void manager::open() {
   conn_ = std::make_unique<db::connection>(settings_.db_path.string());
   // Checkpoints are ours (maintain_wal), off the path of a refresh's events.
   conn_->exec("PRAGMA wal_autocheckpoint=0");
+  // A reset WAL is cut back to its bound, so the file never keeps a one-off peak.
+  conn_->exec("PRAGMA journal_size_limit=" + std::to_string(settings_.wal_bound_bytes));
   repo_ = std::make_unique<db::repository>(*conn_);
   load();
 }
@@ -64,9 +66,7 @@ void manager::load() {
   }
   fingerprints_.load(repo_->all_fingerprints());
   snap_.set(build_snapshot(std::move(entries), 1));
-  auto market = repo_->list_marketplace(std::nullopt, 0, -1).items;
-  std::lock_guard lk(market_mu_);
-  market_ = std::move(market);
+  reload_marketplace();
 }
 
 void manager::publish_snapshot(const std::string& id, project_ptr entry) {
@@ -158,21 +158,6 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
   return out;
 }
 
-void manager::maintain_wal() {
-  constexpr int every = 256;
-  constexpr std::int64_t truncate_above = 64LL * 1024 * 1024;
-  if (writes_since_checkpoint_ < every) return;
-  writes_since_checkpoint_ = 0;
-  struct stat st;
-  fs::path wal = settings_.db_path.string() + "-wal";
-  bool big = ::stat(wal.c_str(), &st) == 0 && st.st_size > truncate_above;
-  try {
-    conn_->exec(big ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)");
-  } catch (const std::exception& e) {  // a busy reader elsewhere: next time
-    BOOST_LOG_TRIVIAL(debug) << "checkpoint skipped: " << e.what();
-  }
-}
-
 void manager::flush_touches() {
   if (pending_touches_.empty() || !conn_) return;
   db::transaction tx(*conn_);
@@ -257,6 +242,10 @@ void manager::replace_marketplace(const std::vector<db::marketplace_row>& fresh,
   repo_->upsert_marketplace(fresh);
   repo_->purge_marketplace_older_than(drop_older_than);
   tx.commit();
+  reload_marketplace();
+}
+
+void manager::reload_marketplace() {
   auto all = repo_->list_marketplace(std::nullopt, 0, -1).items;
   std::lock_guard lk(market_mu_);
   market_ = std::move(all);

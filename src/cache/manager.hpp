@@ -3,6 +3,7 @@
 // never wait for a write. Writes (apply a scan, mark error, invalidate, ...) are synchronous
 // and must all run on one thread at a time: the refresh job's write strand, or the CLI.
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -44,6 +45,20 @@ struct settings {
   std::optional<std::string> marketplace_url;
   int scan_threads = 2;
   int discovery_depth = 3;
+  // Housekeeping (contract: max_cache_size_mb, cleanup_retention_days).
+  std::int64_t max_cache_size_bytes = 500LL * 1024 * 1024;
+  double retention_days = 30;
+  std::int64_t wal_bound_bytes = 64LL * 1024 * 1024;
+};
+
+struct retention_outcome {
+  std::int64_t fingerprints_purged = 0, fingerprints_kept = 0, marketplace_purged = 0;
+};
+
+struct size_cap_outcome {
+  bool over_cap = false, still_over = false;
+  std::int64_t before_bytes = 0, after_bytes = 0;
+  std::int64_t fingerprints_deleted = 0, marketplace_deleted = 0;
 };
 
 struct apply_outcome {
@@ -98,6 +113,23 @@ class manager {
   // -wal file stays small on a server that runs for weeks. Called by the refresh job after it
   // published its events, so a checkpoint's fsync never delays an event.
   void maintain_wal();
+  // ---- housekeeping (manager_upkeep.cpp; the write strand only)
+  db::storage_usage storage_usage();
+  std::int64_t wal_bytes() const;
+  std::uint64_t wal_checkpoints_busy() const { return wal_busy_.load(); }
+  // Fingerprints whose path was not seen since cutoff: the candidates for the retention purge.
+  std::vector<std::string> fingerprints_seen_before(micros cutoff) const { return fingerprints_.seen_before(cutoff); }
+  // Forgets the fingerprints of paths gone from disk, marks the others seen at `now`, and drops
+  // marketplace rows fetched before market_cutoff.
+  retention_outcome apply_retention(const std::vector<std::string>& gone, const std::vector<std::string>& alive,
+                                    micros now, micros market_cutoff);
+  // Over the cap, the least recently seen fingerprints go first, then the oldest marketplace
+  // rows (both are rebuilt on demand); projects and artifacts are the cache itself and stay.
+  size_cap_outcome enforce_size_cap(std::int64_t cap_bytes);
+  // VACUUM when at least a quarter of the file (and 1 MiB) is free pages, or when forced.
+  bool vacuum_if_worthwhile(micros now, bool force);
+  // ANALYZE when never done, older than a week, or after a VACUUM.
+  bool analyze_if_due(micros now, bool force);
   void replace_marketplace(const std::vector<db::marketplace_row>& fresh, micros drop_older_than);
   void set_meta(const std::string& key, const std::string& value);
 
@@ -111,7 +143,10 @@ class manager {
  private:
   void load();
   void publish_snapshot(const std::string& id, project_ptr entry);
+  void reload_marketplace();
   int writes_since_checkpoint_ = 0;
+  std::chrono::steady_clock::time_point next_truncate_try_{};
+  std::atomic<std::uint64_t> wal_busy_{0};
   std::unordered_map<std::string, micros> pending_touches_;  // project id -> last_fetched
 
   settings settings_;

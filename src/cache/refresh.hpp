@@ -61,6 +61,8 @@ class refresh_job {
   bool ready() const { return ready_.load(); }
   int max_concurrency_seen() const { return max_seen_.load(); }
   strand_type& write_strand() { return strand_; }
+  // The low-priority pool scans run on; other background disk work (housekeeping) shares it.
+  boost::asio::thread_pool& background_pool() { return pool_; }
   // Called on the write strand after each full refresh (the watcher re-reads its watch set).
   void set_on_full_refresh(std::function<void()> f) { on_full_refresh_ = std::move(f); }
   // Test seam: runs on the worker before each scan attempt (path, attempt number); what it
@@ -82,6 +84,7 @@ class refresh_job {
   void abandon(const std::string& id, const std::string& why);
   void reconcile(std::vector<std::filesystem::path> found);
   void schedule_tick();
+  void record_progress(std::size_t done, std::size_t total, bool finished);
   void publish(int type, const std::string& project_id, const refresh_result* r,
                const apply_outcome* o, double duration_ms);
 

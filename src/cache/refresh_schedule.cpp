@@ -144,19 +144,19 @@ void refresh_job::refresh_all(bool force, done_fn done) {
         if (force || mgr_.is_stale(*p, now)) targets.push_back(p);
 
       struct batch {
-        std::size_t remaining;
+        std::size_t remaining, total;
         refresh_result result;
         done_fn done;
         std::chrono::steady_clock::time_point t0;
       };
-      auto b = std::make_shared<batch>(batch{targets.size(), {}, std::move(done), t0});
+      auto b = std::make_shared<batch>(batch{targets.size(), targets.size(), {}, std::move(done), t0});
       auto finish_batch = [this](batch& bt) {
         bt.result.duration_seconds = detail::ms_since(bt.t0) / 1000.0;
         {
           std::lock_guard lk(sched_mu_);
           sched_.full_refresh_running = false;
         }
-        mgr_.set_meta("last_full_refresh_end", format_api_time(now_micros()));
+        record_progress(bt.total, bt.total, true);
         if (bt.done) bt.done(std::move(bt.result));
       };
       {
@@ -164,6 +164,7 @@ void refresh_job::refresh_all(bool force, done_fn done) {
         sched_.progress_done = 0;
         sched_.progress_total = static_cast<std::int64_t>(targets.size());
       }
+      record_progress(0, targets.size(), false);
       if (targets.empty()) {
         finish_batch(*b);
         return;
@@ -179,11 +180,28 @@ void refresh_job::refresh_all(bool force, done_fn done) {
             std::lock_guard lk(sched_mu_);
             ++sched_.progress_done;
           }
-          if (--b->remaining == 0) finish_batch(*b);
+          if (--b->remaining == 0) {
+            finish_batch(*b);
+          } else if ((b->total - b->remaining) % 50 == 0) {
+            record_progress(b->total - b->remaining, b->total, false);
+          }
         });
       }
     });
   });
+}
+
+// Progress survives in cache_metadata, so SkillMeat's own reader sees it too (one small write
+// every 50 projects; the status route reads the in-memory copy).
+void refresh_job::record_progress(std::size_t done, std::size_t total, bool finished) {
+  try {
+    if (done == 0 && !finished) mgr_.set_meta("last_full_refresh_start", format_api_time(now_micros()));
+    mgr_.set_meta("full_refresh_projects_done", std::to_string(done));
+    mgr_.set_meta("full_refresh_projects_total", std::to_string(total));
+    if (finished) mgr_.set_meta("last_full_refresh_end", format_api_time(now_micros()));
+  } catch (const std::exception& e) {
+    BOOST_LOG_TRIVIAL(warning) << "cannot record refresh progress: " << e.what();
+  }
 }
 
 }  // namespace projcache::cache

@@ -93,4 +93,22 @@ std::int64_t connection::query_int(std::string_view sql) {
 
 int connection::changes() const { return sqlite3_changes(db_); }
 
+void connection::set_busy_timeout(int ms) { sqlite3_busy_timeout(db_, ms); }
+
+checkpoint_result connection::checkpoint(checkpoint_mode m, int busy_ms) {
+  int mode = m == checkpoint_mode::passive   ? SQLITE_CHECKPOINT_PASSIVE
+             : m == checkpoint_mode::restart ? SQLITE_CHECKPOINT_RESTART
+                                             : SQLITE_CHECKPOINT_TRUNCATE;
+  checkpoint_result r;
+  sqlite3_busy_timeout(db_, busy_ms);
+  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &r.wal_frames, &r.checkpointed_frames);
+  sqlite3_busy_timeout(db_, busy_timeout_ms);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    r.busy = true;
+  } else if (rc != SQLITE_OK) {
+    throw db_error(rc, std::string("checkpoint failed: ") + sqlite3_errmsg(db_));
+  }
+  return r;
+}
+
 }  // namespace projcache::db

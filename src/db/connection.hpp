@@ -25,8 +25,15 @@ class cached_statement {
   statement* s_;
 };
 
+// What a WAL checkpoint achieved: busy when a reader kept it from finishing.
+struct checkpoint_result {
+  bool busy = false;
+  int wal_frames = 0, checkpointed_frames = 0;
+};
+
 class connection {
  public:
+  enum class checkpoint_mode { passive, restart, truncate };
   enum class mode { read_write, read_only };
   // Opens (creating when read_write) and applies WAL, synchronous=NORMAL, foreign_keys=ON and
   // a busy timeout. Throws db_error.
@@ -42,6 +49,9 @@ class connection {
   std::string query_text(std::string_view sql);
   std::int64_t query_int(std::string_view sql);
   int changes() const;
+  // Waits for readers at most busy_ms (the connection's own busy timeout is restored after).
+  checkpoint_result checkpoint(checkpoint_mode m, int busy_ms);
+  void set_busy_timeout(int ms);
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }
 

@@ -61,6 +61,20 @@ class repository {
   void upsert_fingerprints(const std::vector<fingerprint_row>& rows);
   std::int64_t purge_fingerprints_older_than(micros cutoff);
 
+  // --- upkeep (repository_upkeep.cpp)
+  storage_usage usage();
+  void delete_fingerprints(const std::vector<std::string>& paths);
+  void touch_fingerprints(const std::vector<std::string>& paths, micros seen_at);
+  // The n least recently seen fingerprints, deleted; their paths.
+  std::vector<std::string> delete_oldest_fingerprints(std::int64_t n);
+  // The n least recently fetched marketplace rows, deleted; how many.
+  std::int64_t delete_oldest_marketplace(std::int64_t n);
+  std::int64_t count_fingerprints();
+  // Bytes the fingerprints table and its index take (dbstat); nothing when SQLite lacks dbstat.
+  std::optional<std::int64_t> fingerprint_bytes();
+  void vacuum();
+  void analyze();
+
  private:
   connection& c_;
 };

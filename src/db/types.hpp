@@ -39,6 +39,14 @@ struct fingerprint_row {
   micros seen_at = 0;
 };
 
+// The database file's pages: what is in use and what VACUUM would give back.
+struct storage_usage {
+  std::int64_t page_size = 0, page_count = 0, freelist_count = 0;
+  std::int64_t file_bytes() const { return page_size * page_count; }
+  std::int64_t free_bytes() const { return page_size * freelist_count; }
+  std::int64_t used_bytes() const { return file_bytes() - free_bytes(); }
+};
+
 struct marketplace_row {
   std::string id, name, type, url;
   std::optional<std::string> description;

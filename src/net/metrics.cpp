@@ -83,6 +83,8 @@ std::string render_metrics(app_context& app) {
   gauge("projcache_http_connections", "Open HTTP connections.", app.stats.connections.load());
   gauge("projcache_db_size_bytes", "Database file size.", file_size(db));
   gauge("projcache_db_wal_size_bytes", "Write-ahead log size.", file_size(db + "-wal"));
+  gauge("projcache_db_checkpoints_busy_total", "WAL checkpoints a reader kept from finishing.",
+        app.mgr.wal_checkpoints_busy(), "counter");
   return o.str();
 }
 
