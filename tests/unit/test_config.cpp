@@ -37,6 +37,8 @@ BOOST_AUTO_TEST_CASE(defaults) {
   BOOST_TEST(c.cache.search_roots.size() == 4u);
   BOOST_TEST(!c.net.api_key);
   BOOST_TEST(!c.cache.marketplace_url);
+  BOOST_TEST(c.cache.max_cache_size_bytes == 500LL * 1024 * 1024);
+  BOOST_TEST(c.cache.retention_days == 30.0);
 }
 
 BOOST_AUTO_TEST_CASE(flags_beat_env_beat_file) {
@@ -65,6 +67,11 @@ BOOST_AUTO_TEST_CASE(bad_values_name_key_and_source) {
   BOOST_CHECK_THROW(load_config({{"marketplace_url", {"ftp://x"}}}, lookup), config_error);
   BOOST_CHECK_THROW(load_config({{"event_ring_size", {"500"}}}, lookup), config_error);  // below the contract's 10,000
   BOOST_TEST(load_config({{"event_ring_size", {"20000"}}}, lookup).event_ring_size == 20000u);
+  BOOST_CHECK_THROW(load_config({{"max_cache_size_mb", {"0"}}}, lookup), config_error);
+  BOOST_CHECK_THROW(load_config({{"cleanup_retention_days", {"-3"}}}, lookup), config_error);
+  fake_env["SKILLMEAT_CACHE_MAX_CACHE_SIZE_MB"] = "64";
+  BOOST_TEST(load_config({}, lookup).cache.max_cache_size_bytes == 64LL * 1024 * 1024);
+  fake_env.erase("SKILLMEAT_CACHE_MAX_CACHE_SIZE_MB");
   write_file(home / "config.toml", "[cache]\nmax_concurrent_refreshes = \"lots\"\n");
   BOOST_CHECK_EXCEPTION(load_config({}, lookup), config_error, [&](const config_error& e) {
     return std::string(e.what()).find("config.toml [cache] line 2") != std::string::npos;
