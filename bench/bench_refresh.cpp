@@ -1,7 +1,7 @@
 // Refresh timings in-process, on a world written by gen_world.py:
 //   cold: empty database, every file hashed;  warm: forced refresh, nothing changed;
 //   single: one file edited in one project, that project's refresh (scan + diff + write).
-//   usage: bench_refresh HOME DEV DB [ROUNDS]     prints one JSON object
+//   usage: bench_refresh HOME DEV DB [ROUNDS [WARM_ROUNDS]]     prints one JSON object
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <boost/log/core.hpp>
@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   auto opened_cold = mgr.stats().files_opened.load();
   // The racy-timestamp window: files written by the generator just now are older than 50 ms.
   std::vector<double> warm;
-  for (int i = 0; i < 3; ++i) warm.push_back(refresh_all(true).second);
+  int warm_rounds = argc > 5 ? std::atoi(argv[5]) : 3;
+  for (int i = 0; i < warm_rounds; ++i) warm.push_back(refresh_all(true).second);
   auto opened_warm = mgr.stats().files_opened.load() - opened_cold;
 
   auto snap = mgr.current();

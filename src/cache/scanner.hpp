@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -81,7 +82,8 @@ struct scan_context {
   deployed_cache* deployed = nullptr;  // optional: parse every time without it
 };
 
-using previous_rows = std::unordered_map<std::string, const db::artifact_row*>;
+// Keyed by views of the rows' own ids: the caller keeps the rows alive through the scan.
+using previous_rows = std::unordered_map<std::string_view, const db::artifact_row*>;
 
 // `path` must be resolved. `previous` (may be empty) lets an unchanged copy keep its version
 // without opening its main .md again.
