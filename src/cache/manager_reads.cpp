@@ -112,13 +112,12 @@ status_view manager::status() const {
   v.total_projects = static_cast<std::int64_t>(s->projects.size());
   v.total_artifacts = static_cast<std::int64_t>(s->artifacts->items.size());
   v.outdated_artifacts = s->outdated_artifacts;
-  for (auto& [_, p] : s->projects) {
-    if (is_stale(*p, now)) ++v.stale_projects;
-    if (!v.oldest_entry || p->row.created_at < *v.oldest_entry) v.oldest_entry = p->row.created_at;
-    if (!v.newest_entry || p->row.created_at > *v.newest_entry) v.newest_entry = p->row.created_at;
-    if (p->row.last_fetched && (!v.last_refresh || *p->row.last_fetched > *v.last_refresh))
-      v.last_refresh = p->row.last_fetched;
-  }
+  const auto& t = s->times();
+  // is_stale, counted by binary search.
+  v.stale_projects = t.fetched_before(now - settings_.ttl_minutes * 60 * 1000000);
+  v.oldest_entry = t.oldest_created;
+  v.newest_entry = t.newest_created;
+  v.last_refresh = t.last_fetched;
   struct stat st;
   if (::stat(settings_.db_path.c_str(), &st) == 0) v.cache_size_bytes = st.st_size;
   v.hits = hits_.load();
@@ -130,16 +129,15 @@ status_view manager::status() const {
 page<project_ptr> manager::list_projects(const project_query& q) const {
   auto s = snap_.get();
   micros now = now_micros();
-  std::vector<project_ptr> all;
-  all.reserve(s->projects_sorted.size());
+  pager<project_ptr> pg(q.skip, q.limit);
   for (auto& p : s->projects_sorted) {
     if (q.status) {
       bool keep = *q.status == "stale" ? is_stale(*p, now) : p->row.status == *q.status;
       if (!keep) continue;
     }
-    all.push_back(p);
+    pg.offer(p);  // only the page is copied
   }
-  return paginate(std::move(all), q.skip, q.limit, s);
+  return pg.done(s);
 }
 
 page<artifact_ptr> manager::list_artifacts(const artifact_query& q) const {

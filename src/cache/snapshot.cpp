@@ -118,6 +118,32 @@ snapshot_ptr build_snapshot(std::vector<project_ptr> projects, std::uint64_t gen
   return s;
 }
 
+std::int64_t project_times::fetched_before(micros cutoff) const {
+  return never_fetched +
+         static_cast<std::int64_t>(std::lower_bound(fetched_sorted.begin(), fetched_sorted.end(), cutoff) -
+                                   fetched_sorted.begin());
+}
+
+const project_times& snapshot::times() const {
+  std::call_once(times_once_, [this] {
+    auto& t = times_;
+    t.fetched_sorted.reserve(projects.size());
+    for (auto& [_, p] : projects) {
+      micros c = p->row.created_at;
+      if (!t.oldest_created || c < *t.oldest_created) t.oldest_created = c;
+      if (!t.newest_created || c > *t.newest_created) t.newest_created = c;
+      if (p->row.last_fetched) {
+        t.fetched_sorted.push_back(*p->row.last_fetched);
+      } else {
+        ++t.never_fetched;
+      }
+    }
+    std::sort(t.fetched_sorted.begin(), t.fetched_sorted.end());
+    if (!t.fetched_sorted.empty()) t.last_fetched = t.fetched_sorted.back();
+  });
+  return times_;
+}
+
 snapshot_ptr with_project(const snapshot& base, const std::string& id, project_ptr entry) {
   auto s = std::make_shared<snapshot>();
   s->generation = base.generation + 1;

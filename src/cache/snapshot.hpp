@@ -50,12 +50,38 @@ struct artifact_index {
   std::vector<std::size_t> outdated;  // positions of is_outdated items, in order
 };
 
+// Per-project times the status route summarizes.
+struct project_times {
+  std::optional<micros> oldest_created, newest_created, last_fetched;
+  std::vector<micros> fetched_sorted;  // every project's last_fetched, ascending
+  std::int64_t never_fetched = 0;
+  // Projects whose last fetch is older than `cutoff` (or that were never fetched).
+  std::int64_t fetched_before(micros cutoff) const;
+};
+
 struct snapshot {
+  snapshot() = default;
+  // A copy is a new snapshot to edit: its summary is computed afresh.
+  snapshot(const snapshot& o)
+      : generation(o.generation),
+        projects(o.projects),
+        projects_sorted(o.projects_sorted),
+        artifacts(o.artifacts),
+        outdated_artifacts(o.outdated_artifacts) {}
+  snapshot& operator=(const snapshot&) = delete;
+
   std::uint64_t generation = 0;
   std::map<std::string, project_ptr> projects;    // by id
   std::vector<project_ptr> projects_sorted;       // by (lower name, id)
   std::shared_ptr<const artifact_index> artifacts = std::make_shared<artifact_index>();
   std::int64_t outdated_artifacts = 0;
+  // Computed by the first reader that asks, then shared: /cache/status answers in O(log n)
+  // instead of walking every project on every request, and writes pay nothing for it.
+  const project_times& times() const;
+
+ private:
+  mutable std::once_flag times_once_;
+  mutable project_times times_;
 };
 using snapshot_ptr = std::shared_ptr<const snapshot>;
 
