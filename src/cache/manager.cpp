@@ -51,6 +51,9 @@ void manager::open() {
   conn_->exec("PRAGMA journal_size_limit=" + std::to_string(settings_.wal_bound_bytes));
   repo_ = std::make_unique<db::repository>(*conn_);
   load();
+  // A large WAL left by the last run is folded in now, before the first refresh, not in the
+  // middle of one.
+  if (wal_bytes() > settings_.wal_bound_bytes) conn_->checkpoint(db::connection::checkpoint_mode::truncate, 100);
 }
 
 void manager::load() {

@@ -60,6 +60,8 @@ std::optional<std::int64_t> repository::fingerprint_bytes() {
 
 void repository::vacuum() { c_.exec("VACUUM"); }
 
-void repository::analyze() { c_.exec("ANALYZE"); }
+// Sampled: the planner needs rough row counts, and a full ANALYZE of a big cache holds the
+// write strand for tens of milliseconds.
+void repository::analyze() { c_.exec("PRAGMA analysis_limit=1000; ANALYZE"); }
 
 }  // namespace projcache::db
