@@ -141,4 +141,16 @@ inline cache::settings settings_for(const reference_world& w, const fs::path& db
   return s;
 }
 
+// The reference world with old timestamps, a database path and settings for it.
+struct world_fixture {
+  temp_dir dir;
+  reference_world w = build_reference_world(dir.path());
+  fs::path db = dir.path() / "db" / "projcache.db";
+  cache::settings s = settings_for(w, db);
+  world_fixture() {
+    age_tree(w.home);
+    age_tree(w.dev);
+  }
+};
+
 }  // namespace projcache::test

@@ -18,15 +18,7 @@ using namespace projcache::test;
 namespace {
 constexpr micros day = 24LL * 3600 * 1000000;
 
-struct housekeeping_fixture {
-  temp_dir dir;
-  reference_world w = build_reference_world(dir.path());
-  fs::path db = dir.path() / "db" / "projcache.db";
-  cache::settings s = settings_for(w, db);
-  housekeeping_fixture() {
-    age_tree(w.home);
-    age_tree(w.dev);
-  }
+struct housekeeping_fixture : world_fixture {
   // The database as another process sees it.
   std::set<std::string> fingerprint_paths() {
     db::connection c(db.string(), db::connection::mode::read_only);

@@ -6,16 +6,7 @@ using namespace projcache;
 using namespace projcache::test;
 
 namespace {
-struct refresh_fixture {
-  temp_dir dir;
-  reference_world w = build_reference_world(dir.path());
-  fs::path db = dir.path() / "db" / "projcache.db";
-  cache::settings s = settings_for(w, db);
-  refresh_fixture() {
-    age_tree(w.home);
-    age_tree(w.dev);
-  }
-};
+struct refresh_fixture : world_fixture {};
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(refresh_tests, refresh_fixture)
