@@ -18,6 +18,8 @@
 #include "common/time_format.hpp"
 #include "events/bus.hpp"
 #include "net/app_context.hpp"
+#include "net/write_combining_stream.hpp"
+#include "net/ws_frame.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -57,13 +59,13 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   void request_close(websocket::close_code code, std::string reason);
   void error_reply(const std::string& detail) { send(json::serialize(json::object{{"op", "error"}, {"detail", detail}})); }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<write_combining_stream> ws_;
   app_context& app_;
   std::string subprotocol_;
   asio::steady_timer wake_, kill_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
-  bool writing_ = false, closed_ = false;
+  bool closed_ = false, writer_waiting_ = false;
   std::optional<websocket::close_reason> close_;
   std::optional<std::uint64_t> bus_id_;
   std::optional<std::set<std::string>> types_, projects_;
@@ -151,22 +153,31 @@ asio::awaitable<void> ws_session::reader() {
 
 asio::awaitable<void> ws_session::writer() {
   auto self = shared_from_this();
+  auto& out = ws_.next_layer();
   for (;;) {
     while (queue_.empty() && !close_ && !closed_) {
+      writer_waiting_ = true;
       wake_.expires_at(asio::steady_timer::time_point::max());
       co_await wake_.async_wait(as_tuple_awaitable);
+      writer_waiting_ = false;
     }
     if (closed_) co_return;
     if (!queue_.empty()) {
-      auto msg = std::move(queue_.front());
-      queue_.pop_front();
-      queued_bytes_ -= msg->size();
-      app_.stats.ws_queued_bytes.fetch_sub(static_cast<std::int64_t>(msg->size()));
-      writing_ = true;
-      ws_.text(true);
-      auto [ec, n] = co_await ws_.async_write(asio::buffer(*msg), as_tuple_awaitable);
-      writing_ = false;
-      if (ec) co_return;
+      // Once Beast has answered the peer's close frame nothing may follow it.
+      if (!ws_.is_open()) co_return;
+      // Everything queued goes out in one send, up to the combining layer's mark.
+      while (!queue_.empty() && !out.full()) {
+        auto msg = std::move(queue_.front());
+        queue_.pop_front();
+        queued_bytes_ -= msg->size();
+        app_.stats.ws_queued_bytes.fetch_sub(static_cast<std::int64_t>(msg->size()));
+        out.append(text_frame_header(msg->size()).view(), *msg);
+      }
+      out.flush();
+      if (out.full()) {
+        auto [ec] = co_await out.async_wait_room(as_tuple_awaitable);
+        if (ec) co_return;
+      }
       continue;
     }
     auto reason = *close_;
@@ -192,7 +203,7 @@ void ws_session::enqueue(std::shared_ptr<const std::string> msg) {
   queued_bytes_ += msg->size();
   app_.stats.ws_queued_bytes.fetch_add(static_cast<std::int64_t>(msg->size()));
   queue_.push_back(std::move(msg));
-  wake_.cancel();
+  if (writer_waiting_) wake_.cancel();
 }
 
 void ws_session::request_close(websocket::close_code code, std::string reason) {
