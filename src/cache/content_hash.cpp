@@ -19,30 +19,51 @@ namespace fs = std::filesystem;
 
 namespace projcache::cache {
 
+namespace {
+std::uint64_t digest_fnv(const std::string& digest) {
+  fnv1a h;
+  h.update(digest.data(), digest.size());
+  return h.value();
+}
+}  // namespace
+
+std::optional<fingerprint_cache::entry> fingerprint_cache::pack(const db::fingerprint_row& row) {
+  entry e;
+  if (!from_hex(row.sha256, e.sha)) return std::nullopt;  // not ours: hashed again, then replaced
+  e.digest_fnv = digest_fnv(row.listing_digest);
+  e.seen_at = row.seen_at;
+  return e;
+}
+
 void fingerprint_cache::load(std::vector<db::fingerprint_row> rows) {
   std::lock_guard lk(mu_);
-  for (auto& r : rows) rows_[r.path] = std::move(r);
+  rows_.reserve(rows_.size() + rows.size());
+  for (auto& r : rows)
+    if (auto e = pack(r)) rows_.insert_or_assign(std::move(r.path), *e);
 }
 
 std::optional<std::string> fingerprint_cache::reuse(const std::string& path, const std::string& digest) const {
+  auto want = digest_fnv(digest);
   std::lock_guard lk(mu_);
   auto it = rows_.find(path);
-  if (it == rows_.end() || it->second.listing_digest != digest) return std::nullopt;
-  return it->second.sha256;
+  if (it == rows_.end() || it->second.digest_fnv != want) return std::nullopt;
+  return to_hex(it->second.sha);
 }
 
 void fingerprint_cache::put(db::fingerprint_row row) {
+  auto e = pack(row);
+  if (!e) return;
   std::lock_guard lk(mu_);
-  dirty_[row.path] = true;
-  rows_[row.path] = std::move(row);
+  rows_.insert_or_assign(row.path, *e);
+  auto key = row.path;
+  dirty_.insert_or_assign(std::move(key), std::move(row));
 }
 
 std::vector<db::fingerprint_row> fingerprint_cache::take_dirty() {
   std::lock_guard lk(mu_);
   std::vector<db::fingerprint_row> out;
   out.reserve(dirty_.size());
-  for (auto& [path, _] : dirty_)
-    if (auto it = rows_.find(path); it != rows_.end()) out.push_back(it->second);
+  for (auto& [path, row] : dirty_) out.push_back(std::move(row));
   dirty_.clear();
   return out;
 }
@@ -61,8 +82,8 @@ void fingerprint_cache::clear() {
 std::vector<std::string> fingerprint_cache::seen_before(micros cutoff) const {
   std::lock_guard lk(mu_);
   std::vector<std::string> out;
-  for (auto& [path, r] : rows_)
-    if (r.seen_at < cutoff && !dirty_.count(path)) out.push_back(path);
+  for (auto& [path, e] : rows_)
+    if (e.seen_at < cutoff && !dirty_.count(path)) out.push_back(path);
   return out;
 }
 
@@ -76,8 +97,10 @@ void fingerprint_cache::erase(const std::vector<std::string>& paths) {
 
 void fingerprint_cache::touch(const std::vector<std::string>& paths, micros seen_at) {
   std::lock_guard lk(mu_);
-  for (auto& p : paths)
+  for (auto& p : paths) {
     if (auto it = rows_.find(p); it != rows_.end()) it->second.seen_at = seen_at;
+    if (auto it = dirty_.find(p); it != dirty_.end()) it->second.seen_at = seen_at;
+  }
 }
 
 namespace {

@@ -171,7 +171,8 @@ page<stale_item> manager::stale_artifacts(const stale_query& q) const {
   auto ptr = [&](artifact_ref r) { return artifact_ptr(s, r); };
   auto fill = [&](stale_item& it) {
     it.project_name = project_name_of(*s, it.artifact->project_id);
-    it.version_difference = version_difference(it.artifact->deployed_version, it.artifact->upstream_version);
+    it.version_difference =
+        version_difference(it.artifact->deployed_version.optional(), it.artifact->upstream_version.optional());
   };
   if (q.sort_by == "name") {  // the index order already: only the page is built
     pager<stale_item> pg(q.skip, q.limit);

@@ -13,6 +13,7 @@ class fnv1a {
     auto* b = static_cast<const unsigned char*>(p);
     for (std::size_t i = 0; i < n; ++i) h_ = (h_ ^ b[i]) * 1099511628211ULL;
   }
+  std::uint64_t value() const { return h_; }
   std::string hex() const {
     char buf[20];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h_));

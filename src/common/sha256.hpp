@@ -1,5 +1,6 @@
 #pragma once
 // Streaming SHA-256 over OpenSSL's EVP API, lowercase hex out.
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,5 +24,11 @@ class sha256 {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+// A digest in binary: what a cache keeps in memory, 32 bytes instead of a 64-character string.
+using sha256_bytes = std::array<unsigned char, 32>;
+std::string to_hex(const sha256_bytes& b);
+// False unless `hex` is exactly 64 lowercase hex digits (what hex_digest writes).
+bool from_hex(std::string_view hex, sha256_bytes& out);
 
 }  // namespace projcache

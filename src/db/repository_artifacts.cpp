@@ -18,25 +18,25 @@ artifact_row read_artifact(statement& st) {
   a.project_id = st.text(1);
   a.name = st.text(2);
   a.type = st.text(3);
-  a.source = st.opt_text(4);
-  a.deployed_version = st.opt_text(5);
-  a.upstream_version = st.opt_text(6);
+  a.source = st.shared(4);
+  a.deployed_version = st.shared(5);
+  a.upstream_version = st.shared(6);
   a.is_outdated = st.int64(7) != 0;
   a.local_modified = st.int64(8) != 0;
   a.created_at = parse_time(st.text(9)).value_or(0);
   a.updated_at = parse_time(st.text(10)).value_or(0);
   a.profile_root = st.text(11);
-  a.from_collection = st.opt_text(12);
-  a.artifact_path = st.opt_text(13);
-  a.deployed_hash = st.opt_text(14);
-  a.local_hash = st.opt_text(15);
-  a.collection_hash = st.opt_text(16);
+  a.from_collection = st.shared(12);
+  a.artifact_path = st.shared(13);
+  a.deployed_hash = st.shared(14);
+  a.local_hash = st.shared(15);
+  a.collection_hash = st.shared(16);
   a.drift = st.text(17);
-  a.deployed_at = st.opt_text(18);
-  a.description = st.opt_text(19);
-  a.tags = st.opt_text(20);
-  a.aliases = st.opt_text(21);
-  a.metadata_json = st.opt_text(22);
+  a.deployed_at = st.shared(18);
+  a.description = st.shared(19);
+  a.tags = st.shared(20);
+  a.aliases = st.shared(21);
+  a.metadata_json = st.shared(22);
   return a;
 }
 

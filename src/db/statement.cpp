@@ -74,6 +74,11 @@ std::optional<std::string> statement::opt_text(int col) const {
   if (is_null(col)) return std::nullopt;
   return text(col);
 }
+shared_text statement::shared(int col) const {
+  if (is_null(col)) return std::nullopt;
+  auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  return std::string_view(p ? p : "", p ? static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)) : 0);
+}
 std::optional<std::int64_t> statement::opt_int64(int col) const {
   if (is_null(col)) return std::nullopt;
   return int64(col);

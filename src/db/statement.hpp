@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/shared_text.hpp"
+
 struct sqlite3;
 struct sqlite3_stmt;
 
@@ -26,6 +28,7 @@ class statement {
   statement& bind(int idx, const std::string& v) { return bind(idx, std::string_view(v)); }
   statement& bind(int idx, const char* v) { return bind(idx, std::string_view(v)); }
   statement& bind(int idx, std::nullopt_t);
+  statement& bind(int idx, const shared_text& v) { return v ? bind(idx, *v) : bind(idx, std::nullopt); }
   template <class T>
   statement& bind(int idx, const std::optional<T>& v) {
     return v ? bind(idx, *v) : bind(idx, std::nullopt);
@@ -50,6 +53,8 @@ class statement {
   std::string text(int col) const;
   std::optional<std::string> opt_text(int col) const;
   std::optional<std::int64_t> opt_int64(int col) const;
+  // A nullable text column, interned (no temporary copy).
+  shared_text shared(int col) const;
 
   const std::string& sql() const { return sql_; }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/shared_text.hpp"
 #include "common/time_format.hpp"
 
 namespace projcache::db {
@@ -18,18 +19,20 @@ struct project_row {
   std::optional<std::string> error_message;
 };
 
+// The read model keeps every artifact in memory: the optional texts are interned (8 bytes each,
+// one copy of a hash or description however many projects deploy it).
 struct artifact_row {
   std::string id, project_id, name, type;
-  std::optional<std::string> source, deployed_version, upstream_version;
+  shared_text source, deployed_version, upstream_version;
   bool is_outdated = false, local_modified = false;
   micros created_at = 0, updated_at = 0;
   std::string profile_root;
-  std::optional<std::string> from_collection, artifact_path;
-  std::optional<std::string> deployed_hash, local_hash, collection_hash;
+  shared_text from_collection, artifact_path;
+  shared_text deployed_hash, local_hash, collection_hash;
   std::string drift = "synced";
-  std::optional<std::string> deployed_at;
+  shared_text deployed_at;
   // artifact_metadata
-  std::optional<std::string> description, tags, aliases, metadata_json;
+  shared_text description, tags, aliases, metadata_json;
 };
 
 struct fingerprint_row {

@@ -6,6 +6,7 @@ namespace json = boost::json;
 
 namespace projcache::net {
 json::value opt_json(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
+json::value opt_json(const shared_text& s) { return s ? json::value(*s) : json::value(nullptr); }
 }  // namespace projcache::net
 
 namespace projcache::db {
@@ -13,7 +14,7 @@ using net::opt_json;
 
 // Boost.JSON conversions, found by argument-dependent lookup.
 void tag_invoke(json::value_from_tag, json::value& v, const artifact_row& a) {
-  auto& opt = opt_json;
+  auto opt = [](const auto& s) { return opt_json(s); };
   v = json::object{
       {"id", a.id},
       {"name", a.name},
@@ -106,7 +107,7 @@ json::value project_detail_json(const cache::project_entry& p) {
 
 json::value stale_item_json(const cache::stale_item& s) {
   const auto& a = *s.artifact;
-  auto& opt = opt_json;
+  auto opt = [](const auto& s) { return opt_json(s); };
   return json::object{{"id", a.id},
                       {"name", a.name},
                       {"type", a.type},

@@ -9,6 +9,7 @@ namespace projcache::net {
 
 boost::json::value time_or_null(const std::optional<micros>& t);
 boost::json::value opt_json(const std::optional<std::string>& s);
+boost::json::value opt_json(const shared_text& s);
 boost::json::value artifact_json(const db::artifact_row& a);
 boost::json::value project_item_json(const cache::project_entry& p);
 boost::json::value project_detail_json(const cache::project_entry& p);

@@ -25,6 +25,7 @@ struct world_fixture {
   }
 };
 std::string opt(const std::optional<std::string>& s) { return s.value_or(""); }
+std::string opt(const projcache::shared_text& s) { return s.value_or(""); }
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(reference, world_fixture)

@@ -1,0 +1,61 @@
+#include "common/shared_text.hpp"
+
+#include <mutex>
+#include <unordered_map>
+
+namespace projcache {
+
+namespace {
+// The pool holds one reference to every text it knows. A text whose only holder is the pool is
+// dropped by a sweep (under the lock, so nobody can pick it up meanwhile), run whenever the
+// pool has doubled since the last one: garbage stays under half of it.
+struct pool {
+  std::mutex mu;
+  std::unordered_map<std::string_view, void*> texts;  // the view points into the rep's text
+  std::size_t sweep_at = 1024;
+};
+pool& the_pool() {
+  static auto* p = new pool;  // never destroyed: texts may outlive static destruction order
+  return *p;
+}
+}  // namespace
+
+shared_text::rep* shared_text::intern(std::string_view s) {
+  auto& p = the_pool();
+  std::lock_guard lk(p.mu);
+  if (auto it = p.texts.find(s); it != p.texts.end()) {
+    auto* r = static_cast<rep*>(it->second);
+    r->refs.fetch_add(1, std::memory_order_relaxed);
+    return r;
+  }
+  if (p.texts.size() >= p.sweep_at) {
+    for (auto it = p.texts.begin(); it != p.texts.end();) {
+      auto* r = static_cast<rep*>(it->second);
+      if (r->refs.load(std::memory_order_acquire) == 1) {
+        it = p.texts.erase(it);
+        delete r;
+      } else {
+        ++it;
+      }
+    }
+    p.sweep_at = std::max<std::size_t>(1024, p.texts.size() * 2);
+  }
+  auto* r = new rep;
+  r->text.assign(s);
+  r->refs.store(2, std::memory_order_relaxed);  // the pool's and the caller's
+  p.texts.emplace(std::string_view(r->text), r);
+  return r;
+}
+
+void shared_text::release(rep* r) noexcept {
+  // The pool keeps its own reference, so only the sweep ever frees a text.
+  if (r) r->refs.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+std::size_t shared_text::pool_size() {
+  auto& p = the_pool();
+  std::lock_guard lk(p.mu);
+  return p.texts.size();
+}
+
+}  // namespace projcache

@@ -1,0 +1,73 @@
+#pragma once
+// An immutable, interned string held by value in 8 bytes, with std::optional<std::string>'s
+// reading interface (null is "no value"). Equal texts share one copy: a cached artifact's
+// content hashes, source, collection and metadata repeat across a thousand projects, and the
+// read model holds every artifact in memory.
+#include <atomic>
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace projcache {
+
+class shared_text {
+ public:
+  shared_text() noexcept = default;
+  shared_text(std::nullopt_t) noexcept {}
+  shared_text(std::string_view s) : rep_(intern(s)) {}
+  shared_text(const std::string& s) : shared_text(std::string_view(s)) {}
+  shared_text(const char* s) : shared_text(std::string_view(s)) {}
+  shared_text(const std::optional<std::string>& s) : rep_(s ? intern(*s) : nullptr) {}
+  shared_text(const shared_text& o) noexcept : rep_(o.rep_) { retain(rep_); }
+  shared_text(shared_text&& o) noexcept : rep_(std::exchange(o.rep_, nullptr)) {}
+  shared_text& operator=(shared_text o) noexcept {
+    std::swap(rep_, o.rep_);
+    return *this;
+  }
+  ~shared_text() { release(rep_); }
+
+  bool has_value() const noexcept { return rep_ != nullptr; }
+  explicit operator bool() const noexcept { return rep_ != nullptr; }
+  const std::string& operator*() const noexcept { return rep_->text; }
+  const std::string* operator->() const noexcept { return &rep_->text; }
+  const std::string& value() const {
+    if (!rep_) throw std::bad_optional_access();
+    return rep_->text;
+  }
+  std::string value_or(std::string_view fallback) const { return rep_ ? rep_->text : std::string(fallback); }
+  std::optional<std::string> optional() const {
+    return rep_ ? std::optional<std::string>(rep_->text) : std::nullopt;
+  }
+  void reset() noexcept { shared_text().swap(*this); }
+  void swap(shared_text& o) noexcept { std::swap(rep_, o.rep_); }
+
+  // Interned: equal texts are the same copy.
+  friend bool operator==(const shared_text& a, const shared_text& b) noexcept { return a.rep_ == b.rep_; }
+  friend bool operator==(const shared_text& a, std::nullopt_t) noexcept { return !a.rep_; }
+  friend bool operator==(const shared_text& a, const std::optional<std::string>& b) {
+    return a.rep_ ? b && a.rep_->text == *b : !b;
+  }
+  friend bool operator==(const shared_text& a, std::string_view b) { return a.rep_ && a.rep_->text == b; }
+  friend bool operator==(const shared_text& a, const char* b) { return a == std::string_view(b); }
+
+  // How many distinct texts are alive (for tests and metrics).
+  static std::size_t pool_size();
+
+ private:
+  struct rep {
+    std::atomic<std::size_t> refs{1};
+    std::string text;
+  };
+  static rep* intern(std::string_view s);
+  static void retain(rep* r) noexcept {
+    if (r) r->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  static void release(rep* r) noexcept;
+
+  rep* rep_ = nullptr;
+};
+
+}  // namespace projcache
