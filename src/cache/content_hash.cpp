@@ -36,10 +36,14 @@ std::optional<fingerprint_cache::entry> fingerprint_cache::pack(const db::finger
 }
 
 void fingerprint_cache::load(std::vector<db::fingerprint_row> rows) {
+  for (auto& r : rows) load_one(std::move(r));
+}
+
+void fingerprint_cache::load_one(db::fingerprint_row&& row) {
+  auto e = pack(row);
+  if (!e) return;
   std::lock_guard lk(mu_);
-  rows_.reserve(rows_.size() + rows.size());
-  for (auto& r : rows)
-    if (auto e = pack(r)) rows_.insert_or_assign(std::move(r.path), *e);
+  rows_.insert_or_assign(std::move(row.path), *e);
 }
 
 std::optional<std::string> fingerprint_cache::reuse(const std::string& path, const std::string& digest) const {

@@ -1,5 +1,7 @@
 #include "cache/manager.hpp"
 
+#include <malloc.h>
+
 #include <sys/stat.h>
 
 #include <boost/log/trivial.hpp>
@@ -58,18 +60,20 @@ void manager::open() {
 
 void manager::load() {
   std::unordered_map<std::string, std::vector<artifact_ptr>> by_project;
-  for (auto& a : repo_->all_artifacts()) {
-    auto id = a.project_id;
-    by_project[id].push_back(std::make_shared<const db::artifact_row>(std::move(a)));
-  }
+  repo_->for_each_artifact([&](db::artifact_row&& a) {
+    auto& rows = by_project[*a.project_id];
+    rows.push_back(std::make_shared<const db::artifact_row>(std::move(a)));
+  });
   std::vector<project_ptr> entries;
   for (auto& p : repo_->all_projects()) {
     auto id = p.id;
     entries.push_back(make_project_entry(std::move(p), std::move(by_project[id])));
   }
-  fingerprints_.load(repo_->all_fingerprints());
+  repo_->for_each_fingerprint([&](db::fingerprint_row&& r) { fingerprints_.load_one(std::move(r)); });
   snap_.set(build_snapshot(std::move(entries), 1));
   reload_marketplace();
+  // Loading freed many short-lived rows among the long-lived ones: give the holes back (glibc).
+  ::malloc_trim(0);
 }
 
 void manager::publish_snapshot(const std::string& id, project_ptr entry) {

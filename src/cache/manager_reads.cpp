@@ -170,7 +170,7 @@ page<stale_item> manager::stale_artifacts(const stale_query& q) const {
   auto keep = [&](artifact_ref a) { return matches(*a, q.project_id, q.type); };
   auto ptr = [&](artifact_ref r) { return artifact_ptr(s, r); };
   auto fill = [&](stale_item& it) {
-    it.project_name = project_name_of(*s, it.artifact->project_id);
+    it.project_name = project_name_of(*s, *it.artifact->project_id);
     it.version_difference =
         version_difference(it.artifact->deployed_version.optional(), it.artifact->upstream_version.optional());
   };
@@ -237,7 +237,7 @@ page<search_item> manager::search(const search_query& q) const {
   }
   auto keep = [&](artifact_ref a) { return !q.type || a->type == *q.type; };
   auto ptr = [&](artifact_ref r) { return artifact_ptr(s, r); };
-  auto fill = [&](search_item& it) { it.project_name = project_name_of(*s, it.artifact->project_id); };
+  auto fill = [&](search_item& it) { it.project_name = project_name_of(*s, *it.artifact->project_id); };
   if (q.sort_by == "relevance" || q.sort_by == "name") {
     if (q.sort_by == "relevance")
       std::stable_sort(spans.begin(), spans.end(), [](auto& x, auto& y) { return x.score > y.score; });

@@ -97,7 +97,7 @@ project_ptr make_project_entry(db::project_row row, std::vector<artifact_ptr> ar
   e->artifacts = std::move(artifacts);
   for (auto& a : e->artifacts) {
     if (a->from_collection) e->collections_used.insert(*a->from_collection);
-    e->profile_roots.insert(a->profile_root);
+    e->profile_roots.insert(*a->profile_root);
     if (a->is_outdated) ++e->outdated;
     for (std::size_t i = 0; i < drift_names.size(); ++i)
       if (a->drift == drift_names[i]) ++e->drift_counts[i];

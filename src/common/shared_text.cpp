@@ -1,6 +1,7 @@
 #include "common/shared_text.hpp"
 
 #include <mutex>
+#include <ostream>
 #include <unordered_map>
 
 namespace projcache {
@@ -50,6 +51,10 @@ shared_text::rep* shared_text::intern(std::string_view s) {
 void shared_text::release(rep* r) noexcept {
   // The pool keeps its own reference, so only the sweep ever frees a text.
   if (r) r->refs.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+std::ostream& operator<<(std::ostream& os, const shared_text& t) {
+  return t ? os << *t : os << "null";
 }
 
 std::size_t shared_text::pool_size() {

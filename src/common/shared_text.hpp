@@ -5,6 +5,7 @@
 // read model holds every artifact in memory.
 #include <atomic>
 #include <cstddef>
+#include <iosfwd>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -31,8 +32,9 @@ class shared_text {
 
   bool has_value() const noexcept { return rep_ != nullptr; }
   explicit operator bool() const noexcept { return rep_ != nullptr; }
-  const std::string& operator*() const noexcept { return rep_->text; }
-  const std::string* operator->() const noexcept { return &rep_->text; }
+  // Reading a null text gives "": fields that always hold a value use it without a check.
+  const std::string& operator*() const noexcept { return rep_ ? rep_->text : empty_text(); }
+  const std::string* operator->() const noexcept { return &**this; }
   const std::string& value() const {
     if (!rep_) throw std::bad_optional_access();
     return rep_->text;
@@ -52,6 +54,9 @@ class shared_text {
   }
   friend bool operator==(const shared_text& a, std::string_view b) { return a.rep_ && a.rep_->text == b; }
   friend bool operator==(const shared_text& a, const char* b) { return a == std::string_view(b); }
+  friend bool operator==(const shared_text& a, const std::string& b) { return a == std::string_view(b); }
+
+  friend std::ostream& operator<<(std::ostream& os, const shared_text& t);
 
   // How many distinct texts are alive (for tests and metrics).
   static std::size_t pool_size();
@@ -62,6 +67,10 @@ class shared_text {
     std::string text;
   };
   static rep* intern(std::string_view s);
+  static const std::string& empty_text() noexcept {
+    static const std::string e;
+    return e;
+  }
   static void retain(rep* r) noexcept {
     if (r) r->refs.fetch_add(1, std::memory_order_relaxed);
   }

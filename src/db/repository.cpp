@@ -207,12 +207,16 @@ void repository::set_meta(const std::string& key, const std::string& value) {
 
 std::vector<fingerprint_row> repository::all_fingerprints() {
   std::vector<fingerprint_row> out;
+  for_each_fingerprint([&](fingerprint_row&& r) { out.push_back(std::move(r)); });
+  return out;
+}
+
+void repository::for_each_fingerprint(const std::function<void(fingerprint_row&&)>& f) {
   auto st = c_.prepare_cached(
       "SELECT path, size, mtime_ns, inode, sha256, listing_digest, seen_at FROM file_fingerprints");
   while (st->step())
-    out.push_back({st->text(0), st->int64(1), st->int64(2), st->int64(3), st->text(4),
-                   st->text(5), parse_time(st->text(6)).value_or(0)});
-  return out;
+    f({st->text(0), st->int64(1), st->int64(2), st->int64(3), st->text(4), st->text(5),
+       parse_time(st->text(6)).value_or(0)});
 }
 
 void repository::upsert_fingerprints(const std::vector<fingerprint_row>& rows) {

@@ -1,6 +1,7 @@
 #pragma once
 // One method per use case over one connection. Expected failures (not found, a constraint)
 // come back in result<>; anything else throws db_error with context.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ class repository {
   page_result<artifact_row> list_artifacts(const artifact_filter& f, std::int64_t skip,
                                            std::int64_t limit);
   std::vector<artifact_row> all_artifacts();
+  // Every artifact, one at a time: loading 50,000 never holds them all twice.
+  void for_each_artifact(const std::function<void(artifact_row&&)>& f);
   std::vector<artifact_row> artifacts_of(const std::string& project_id);
   void upsert_artifacts(const std::vector<artifact_row>& rows);
   // Deletes the project's artifacts whose id is not in keep.
@@ -58,6 +61,7 @@ class repository {
 
   // --- fingerprints
   std::vector<fingerprint_row> all_fingerprints();
+  void for_each_fingerprint(const std::function<void(fingerprint_row&&)>& f);
   void upsert_fingerprints(const std::vector<fingerprint_row>& rows);
   std::int64_t purge_fingerprints_older_than(micros cutoff);
 

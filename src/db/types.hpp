@@ -19,17 +19,19 @@ struct project_row {
   std::optional<std::string> error_message;
 };
 
-// The read model keeps every artifact in memory: the optional texts are interned (8 bytes each,
-// one copy of a hash or description however many projects deploy it).
+// The read model keeps every artifact in memory: texts that repeat across rows are interned
+// (8 bytes each, one copy of a hash, a project id or a description however many rows hold it).
 struct artifact_row {
-  std::string id, project_id, name, type;
+  std::string id;
+  shared_text project_id;  // never null
+  std::string name, type;
   shared_text source, deployed_version, upstream_version;
   bool is_outdated = false, local_modified = false;
   micros created_at = 0, updated_at = 0;
-  std::string profile_root;
+  shared_text profile_root;  // never null
   shared_text from_collection, artifact_path;
   shared_text deployed_hash, local_hash, collection_hash;
-  std::string drift = "synced";
+  shared_text drift = "synced";
   shared_text deployed_at;
   // artifact_metadata
   shared_text description, tags, aliases, metadata_json;

@@ -19,14 +19,14 @@ void tag_invoke(json::value_from_tag, json::value& v, const artifact_row& a) {
       {"id", a.id},
       {"name", a.name},
       {"type", a.type},
-      {"project_id", a.project_id},
+      {"project_id", *a.project_id},
       {"deployed_version", opt(a.deployed_version)},
       {"upstream_version", opt(a.upstream_version)},
       {"is_outdated", a.is_outdated},
       {"local_modified", a.local_modified},
-      {"drift", a.drift},
+      {"drift", *a.drift},
       {"source", opt(a.source)},
-      {"profile_root", a.profile_root},
+      {"profile_root", *a.profile_root},
       {"deployed_hash", opt(a.deployed_hash)},
       {"local_hash", opt(a.local_hash)},
       {"collection_hash", opt(a.collection_hash)},
@@ -112,7 +112,7 @@ json::value stale_item_json(const cache::stale_item& s) {
                       {"name", a.name},
                       {"type", a.type},
                       {"project_name", s.project_name},
-                      {"project_id", a.project_id},
+                      {"project_id", *a.project_id},
                       {"deployed_version", opt(a.deployed_version)},
                       {"upstream_version", opt(a.upstream_version)},
                       {"version_difference", opt(s.version_difference)}};
@@ -121,7 +121,7 @@ json::value stale_item_json(const cache::stale_item& s) {
 json::value search_item_json(const cache::search_item& s) {
   const auto& a = *s.artifact;
   return json::object{{"id", a.id},           {"name", a.name},
-                      {"type", a.type},       {"project_id", a.project_id},
+                      {"type", a.type},       {"project_id", *a.project_id},
                       {"project_name", s.project_name}, {"score", s.score}};
 }
 
