@@ -20,9 +20,9 @@ namespace fs = std::filesystem;
 namespace projcache::cache {
 
 namespace {
-std::uint64_t digest_fnv(const std::string& digest) {
+std::uint64_t fnv_of(const std::string& text) {
   fnv1a h;
-  h.update(digest.data(), digest.size());
+  h.update(text.data(), text.size());
   return h.value();
 }
 }  // namespace
@@ -30,8 +30,7 @@ std::uint64_t digest_fnv(const std::string& digest) {
 std::optional<fingerprint_cache::entry> fingerprint_cache::pack(const db::fingerprint_row& row) {
   entry e;
   if (!from_hex(row.sha256, e.sha)) return std::nullopt;  // not ours: hashed again, then replaced
-  e.digest_fnv = digest_fnv(row.listing_digest);
-  e.seen_at = row.seen_at;
+  e.digest_fnv = fnv_of(row.listing_digest);
   return e;
 }
 
@@ -42,14 +41,15 @@ void fingerprint_cache::load(std::vector<db::fingerprint_row> rows) {
 void fingerprint_cache::load_one(db::fingerprint_row&& row) {
   auto e = pack(row);
   if (!e) return;
+  auto key = fnv_of(row.path);
   std::lock_guard lk(mu_);
-  rows_.insert_or_assign(std::move(row.path), *e);
+  rows_.insert_or_assign(key, *e);
 }
 
 std::optional<std::string> fingerprint_cache::reuse(const std::string& path, const std::string& digest) const {
-  auto want = digest_fnv(digest);
+  auto key = fnv_of(path), want = fnv_of(digest);
   std::lock_guard lk(mu_);
-  auto it = rows_.find(path);
+  auto it = rows_.find(key);
   if (it == rows_.end() || it->second.digest_fnv != want) return std::nullopt;
   return to_hex(it->second.sha);
 }
@@ -57,10 +57,11 @@ std::optional<std::string> fingerprint_cache::reuse(const std::string& path, con
 void fingerprint_cache::put(db::fingerprint_row row) {
   auto e = pack(row);
   if (!e) return;
+  auto key = fnv_of(row.path);
   std::lock_guard lk(mu_);
-  rows_.insert_or_assign(row.path, *e);
-  auto key = row.path;
-  dirty_.insert_or_assign(std::move(key), std::move(row));
+  rows_.insert_or_assign(key, *e);
+  auto path = row.path;
+  dirty_.insert_or_assign(std::move(path), std::move(row));
 }
 
 std::vector<db::fingerprint_row> fingerprint_cache::take_dirty() {
@@ -70,6 +71,11 @@ std::vector<db::fingerprint_row> fingerprint_cache::take_dirty() {
   for (auto& [path, row] : dirty_) out.push_back(std::move(row));
   dirty_.clear();
   return out;
+}
+
+bool fingerprint_cache::pending(const std::string& path) const {
+  std::lock_guard lk(mu_);
+  return dirty_.count(path) > 0;
 }
 
 std::size_t fingerprint_cache::size() const {
@@ -83,28 +89,18 @@ void fingerprint_cache::clear() {
   dirty_.clear();
 }
 
-std::vector<std::string> fingerprint_cache::seen_before(micros cutoff) const {
-  std::lock_guard lk(mu_);
-  std::vector<std::string> out;
-  for (auto& [path, e] : rows_)
-    if (e.seen_at < cutoff && !dirty_.count(path)) out.push_back(path);
-  return out;
-}
-
 void fingerprint_cache::erase(const std::vector<std::string>& paths) {
   std::lock_guard lk(mu_);
   for (auto& p : paths) {
-    rows_.erase(p);
+    rows_.erase(fnv_of(p));
     dirty_.erase(p);
   }
 }
 
 void fingerprint_cache::touch(const std::vector<std::string>& paths, micros seen_at) {
   std::lock_guard lk(mu_);
-  for (auto& p : paths) {
-    if (auto it = rows_.find(p); it != rows_.end()) it->second.seen_at = seen_at;
+  for (auto& p : paths)
     if (auto it = dirty_.find(p); it != dirty_.end()) it->second.seen_at = seen_at;
-  }
 }
 
 namespace {

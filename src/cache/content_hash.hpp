@@ -32,26 +32,26 @@ class fingerprint_cache {
   void put(db::fingerprint_row row);
   // The rows put since the last call, to persist.
   std::vector<db::fingerprint_row> take_dirty();
+  // Put and not yet taken: seen just now, whatever the database says.
+  bool pending(const std::string& path) const;
   std::size_t size() const;
   void clear();
-  // Housekeeping: the paths last seen before cutoff; forget some; mark some seen again.
-  std::vector<std::string> seen_before(micros cutoff) const;
+  // Housekeeping: forget some; mark some (not yet persisted) seen again.
   void erase(const std::vector<std::string>& paths);
   void touch(const std::vector<std::string>& paths, micros seen_at);
 
  private:
-  // What reuse needs of a row, in 48 bytes: a 64-bit FNV-1a of the listing digest (a false
-  // match needs a collision on the same path) and the hash in binary. The whole row lives in
-  // dirty_ only until it is persisted.
+  // What reuse needs of a row, in 40 bytes, keyed by a 64-bit FNV-1a of its path: the hash in
+  // binary and an FNV-1a of the listing digest. A wrong reuse would need two paths colliding
+  // and their listings colliding too. The whole row lives in dirty_ only until persisted.
   struct entry {
     std::uint64_t digest_fnv = 0;
-    micros seen_at = 0;
     sha256_bytes sha{};
   };
   static std::optional<entry> pack(const db::fingerprint_row& row);
 
   mutable std::mutex mu_;
-  std::unordered_map<std::string, entry> rows_;
+  std::unordered_map<std::uint64_t, entry> rows_;
   std::unordered_map<std::string, db::fingerprint_row> dirty_;
 };
 

@@ -118,7 +118,8 @@ class manager {
   std::int64_t wal_bytes() const;
   std::uint64_t wal_checkpoints_busy() const { return wal_busy_.load(); }
   // Fingerprints whose path was not seen since cutoff: the candidates for the retention purge.
-  std::vector<std::string> fingerprints_seen_before(micros cutoff) const { return fingerprints_.seen_before(cutoff); }
+  // Paths whose fingerprint was last seen before cutoff (write strand).
+  std::vector<std::string> fingerprints_seen_before(micros cutoff) const;
   // Forgets the fingerprints of paths gone from disk, marks the others seen at `now`, and drops
   // marketplace rows fetched before market_cutoff.
   retention_outcome apply_retention(const std::vector<std::string>& gone, const std::vector<std::string>& alive,

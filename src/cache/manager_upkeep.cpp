@@ -49,6 +49,12 @@ void manager::maintain_wal() {
 
 db::storage_usage manager::storage_usage() { return repo_->usage(); }
 
+std::vector<std::string> manager::fingerprints_seen_before(micros cutoff) const {
+  auto paths = repo_->fingerprint_paths_seen_before(cutoff);
+  std::erase_if(paths, [&](const std::string& p) { return fingerprints_.pending(p); });
+  return paths;
+}
+
 retention_outcome manager::apply_retention(const std::vector<std::string>& gone, const std::vector<std::string>& alive,
                                            micros now, micros market_cutoff) {
   retention_outcome out;

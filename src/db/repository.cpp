@@ -233,11 +233,12 @@ void repository::upsert_fingerprints(const std::vector<fingerprint_row>& rows) {
   }
 }
 
-std::int64_t repository::purge_fingerprints_older_than(micros cutoff) {
-  c_.prepare_cached("DELETE FROM file_fingerprints WHERE seen_at < ?")
-      ->bind_all(format_db_time(cutoff))
-      .run();
-  return c_.changes();
+std::vector<std::string> repository::fingerprint_paths_seen_before(micros cutoff) {
+  std::vector<std::string> out;
+  auto st = c_.prepare_cached("SELECT path FROM file_fingerprints WHERE seen_at < ?");
+  st->bind_all(format_db_time(cutoff));
+  while (st->step()) out.push_back(st->text(0));
+  return out;
 }
 
 }  // namespace projcache::db

@@ -63,7 +63,7 @@ class repository {
   std::vector<fingerprint_row> all_fingerprints();
   void for_each_fingerprint(const std::function<void(fingerprint_row&&)>& f);
   void upsert_fingerprints(const std::vector<fingerprint_row>& rows);
-  std::int64_t purge_fingerprints_older_than(micros cutoff);
+  std::vector<std::string> fingerprint_paths_seen_before(micros cutoff);
 
   // --- upkeep (repository_upkeep.cpp)
   storage_usage usage();

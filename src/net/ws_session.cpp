@@ -93,6 +93,7 @@ asio::awaitable<void> ws_session::run(request req) {
   boost::system::error_code opt_ec;
   beast::get_lowest_layer(ws_).socket().set_option(asio::socket_base::send_buffer_size(64 * 1024), opt_ec);
   auto [ec] = co_await ws_.async_accept(req, as_tuple_awaitable);
+  req = {};  // a subscriber lives for hours: its upgrade request's headers need not
   if (ec) co_return;
   {
     std::lock_guard lk(app_.ws_mu);
@@ -148,6 +149,7 @@ asio::awaitable<void> ws_session::reader() {
       handle_text(beast::buffers_to_string(buf.data()));
     }
     buf.consume(buf.size());
+    buf.shrink_to_fit();  // idle subscribers are most of them: hold no read buffer between messages
   }
 }
 
