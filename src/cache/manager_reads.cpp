@@ -193,7 +193,7 @@ page<stale_item> manager::stale_artifacts(const stale_query& q) const {
     }
   // The base order is (lower name, id); a stable sort on the key keeps it among equals.
   if (q.sort_by == "type") {
-    std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) { return x.artifact->type < y.artifact->type; });
+    std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) { return *x.artifact->type < *y.artifact->type; });
   } else if (q.sort_by == "project") {
     std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) {
       return ascii_lower(x.project_name) < ascii_lower(y.project_name);
@@ -227,7 +227,7 @@ page<search_item> manager::search(const search_query& q) const {
     if (auto it = s->projects.find(*q.project_id); it != s->projects.end())
       for (auto& a : it->second->artifacts) own.push_back(a.get());
     for (auto& a : own)
-      if (auto lower = ascii_lower(a->name); lower.find(needle) != std::string::npos)
+      if (auto lower = ascii_lower(*a->name); lower.find(needle) != std::string::npos)
         spans.push_back({score_of(lower), &a, &a + 1});
   } else {
     const auto& idx = *s->artifacts;
@@ -257,7 +257,7 @@ page<search_item> manager::search(const search_query& q) const {
     for (auto* a = sp.begin; a != sp.end; ++a)
       if (keep(*a)) all.push_back({ptr(*a), {}, sp.score});
   if (q.sort_by == "type") {
-    std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) { return x.artifact->type < y.artifact->type; });
+    std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) { return *x.artifact->type < *y.artifact->type; });
   } else {  // updated: newest first
     std::stable_sort(all.begin(), all.end(), [](auto& x, auto& y) { return x.artifact->updated_at > y.artifact->updated_at; });
   }

@@ -155,10 +155,10 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
       a.project_id = out.id;
       a.name = e.artifact_name;
       a.type = e.artifact_type;
-      a.id = out.id + ":" + root + ":" + a.type + ":" + a.name;
+      a.id = out.id + ":" + root + ":" + *a.type + ":" + *a.name;
       a.profile_root = root;
       a.from_collection = e.from_collection.value_or("default");
-      a.artifact_path = strip_slashes(e.artifact_path.value_or(default_artifact_path(a.type, a.name)));
+      a.artifact_path = strip_slashes(e.artifact_path.value_or(default_artifact_path(*a.type, *a.name)));
       a.deployed_at = e.deployed_at;
       if (!safe_relative(*a.artifact_path)) {
         out.error = read_error{deployed_file.string(), e.line,
@@ -179,9 +179,9 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
         return out;
       }
       const collection_artifact* ca = nullptr;
-      if (auto it = col->by_key.find({a.name, a.type}); it != col->by_key.end()) ca = it->second;
+      if (auto it = col->by_key.find({*a.name, *a.type}); it != col->by_key.end()) ca = it->second;
       if (ca) {
-        std::string rel = strip_slashes(ca->path.empty() ? default_artifact_path(a.type, a.name) : ca->path);
+        std::string rel = strip_slashes(ca->path.empty() ? default_artifact_path(*a.type, *a.name) : ca->path);
         if (safe_relative(rel)) h.collection = ctx.memo.hash(col->dir / rel, ctx.hasher);
       }
 
@@ -209,7 +209,7 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
       if (h.collection) {
         if (ca->metadata_version) {
           a.upstream_version = ca->metadata_version;
-        } else if (auto lk = col->lock.find(a.name + "::" + a.type);
+        } else if (auto lk = col->lock.find(*a.name + "::" + *a.type);
                    lk != col->lock.end() && lk->second.resolved_version) {
           a.upstream_version = lk->second.resolved_version;
         } else {

@@ -23,7 +23,7 @@ int compare_name_id(const T& an, const T& ai, const T& bn, const T& bi) {
   return ai.compare(bi);
 }
 
-bool ref_less(artifact_ref a, artifact_ref b) { return compare_name_id(a->name, a->id, b->name, b->id) < 0; }
+bool ref_less(artifact_ref a, artifact_ref b) { return compare_name_id(*a->name, a->id, *b->name, b->id) < 0; }
 
 // Lower-case artifact names, interned: there are few distinct names and they only grow.
 class name_interner {
@@ -64,7 +64,7 @@ std::shared_ptr<const artifact_index> finish_index(std::shared_ptr<artifact_inde
 
 void append(artifact_index& idx, artifact_ref a) {
   idx.items.push_back(a);
-  idx.name_ids.push_back(interner().id_of(a->name));
+  idx.name_ids.push_back(interner().id_of(*a->name));
   idx.outdated_flags.push_back(a->is_outdated ? 1 : 0);
 }
 
@@ -83,7 +83,7 @@ std::shared_ptr<const artifact_index> index_of(const std::vector<project_ptr>& p
 }  // namespace
 
 bool artifact_less(const artifact_ptr& a, const artifact_ptr& b) {
-  return compare_name_id(a->name, a->id, b->name, b->id) < 0;
+  return compare_name_id(*a->name, a->id, *b->name, b->id) < 0;
 }
 
 bool project_less(const project_ptr& a, const project_ptr& b) {

@@ -23,8 +23,7 @@ struct project_row {
 // (8 bytes each, one copy of a hash, a project id or a description however many rows hold it).
 struct artifact_row {
   std::string id;
-  shared_text project_id;  // never null
-  std::string name, type;
+  shared_text project_id, name, type;  // never null
   shared_text source, deployed_version, upstream_version;
   bool is_outdated = false, local_modified = false;
   micros created_at = 0, updated_at = 0;

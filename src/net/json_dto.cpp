@@ -17,8 +17,8 @@ void tag_invoke(json::value_from_tag, json::value& v, const artifact_row& a) {
   auto opt = [](const auto& s) { return opt_json(s); };
   v = json::object{
       {"id", a.id},
-      {"name", a.name},
-      {"type", a.type},
+      {"name", *a.name},
+      {"type", *a.type},
       {"project_id", *a.project_id},
       {"deployed_version", opt(a.deployed_version)},
       {"upstream_version", opt(a.upstream_version)},
@@ -109,8 +109,8 @@ json::value stale_item_json(const cache::stale_item& s) {
   const auto& a = *s.artifact;
   auto opt = [](const auto& s) { return opt_json(s); };
   return json::object{{"id", a.id},
-                      {"name", a.name},
-                      {"type", a.type},
+                      {"name", *a.name},
+                      {"type", *a.type},
                       {"project_name", s.project_name},
                       {"project_id", *a.project_id},
                       {"deployed_version", opt(a.deployed_version)},
@@ -120,8 +120,8 @@ json::value stale_item_json(const cache::stale_item& s) {
 
 json::value search_item_json(const cache::search_item& s) {
   const auto& a = *s.artifact;
-  return json::object{{"id", a.id},           {"name", a.name},
-                      {"type", a.type},       {"project_id", *a.project_id},
+  return json::object{{"id", a.id},           {"name", *a.name},
+                      {"type", *a.type},       {"project_id", *a.project_id},
                       {"project_name", s.project_name}, {"score", s.score}};
 }
 
