@@ -162,6 +162,11 @@ class manager {
   deployed_cache deployed_;
   std::optional<std::pair<std::string, std::string>> corruption_;
   mutable std::atomic<std::uint64_t> hits_{0}, misses_{0};
+  std::int64_t db_file_size(std::uint64_t generation) const;
+  mutable std::mutex size_mu_;
+  mutable std::int64_t size_bytes_ = 0;
+  mutable std::uint64_t size_generation_ = 0;
+  mutable std::chrono::steady_clock::time_point size_checked_{};
   std::function<void(const std::string&)> on_stale_read_;
   mutable std::mutex market_mu_;
   std::vector<db::marketplace_row> market_;  // by (lower name, id)

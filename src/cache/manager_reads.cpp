@@ -104,6 +104,20 @@ void manager::note_project_read(const std::optional<std::string>& project_id) co
   if (it != s->projects.end() && on_stale_read_) on_stale_read_(*project_id);
 }
 
+// A stat (a path walk) per status request was a tenth of its cost: the size is looked up again
+// when the cache changed or a second passed.
+std::int64_t manager::db_file_size(std::uint64_t generation) const {
+  std::lock_guard lk(size_mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (generation != size_generation_ || now - size_checked_ > std::chrono::seconds(1)) {
+    struct stat st;
+    size_bytes_ = ::stat(settings_.db_path.c_str(), &st) == 0 ? st.st_size : 0;
+    size_generation_ = generation;
+    size_checked_ = now;
+  }
+  return size_bytes_;
+}
+
 status_view manager::status() const {
   auto s = snap_.get();
   status_view v;
@@ -118,8 +132,7 @@ status_view manager::status() const {
   v.oldest_entry = t.oldest_created;
   v.newest_entry = t.newest_created;
   v.last_refresh = t.last_fetched;
-  struct stat st;
-  if (::stat(settings_.db_path.c_str(), &st) == 0) v.cache_size_bytes = st.st_size;
+  v.cache_size_bytes = db_file_size(s->generation);
   v.hits = hits_.load();
   v.misses = misses_.load();
   if (v.hits + v.misses > 0) v.hit_rate = static_cast<double>(v.hits) / static_cast<double>(v.hits + v.misses);

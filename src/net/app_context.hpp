@@ -49,6 +49,7 @@ struct app_context {
   server_stats stats;
   request_metrics metrics;
   body_cache bodies;
+  memo_body status_body;
   router routes;
   std::atomic<bool> stopping{false};
 

@@ -33,6 +33,19 @@ class body_cache {
   std::size_t max_;
 };
 
+// One body kept with the exact inputs it was built from (their bytes), for a route whose body
+// depends on more than the generation (status: the clock, counters): a repeat is a compare.
+class memo_body {
+ public:
+  std::optional<cached_body> find(std::string_view inputs) const;
+  cached_body put(std::string inputs, std::string body);
+
+ private:
+  mutable std::mutex mu_;
+  std::string inputs_;
+  std::optional<cached_body> value_;
+};
+
 std::string etag_of(std::string_view body);
 
 }  // namespace projcache::net
