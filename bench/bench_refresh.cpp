@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   fs::path target;
   for (auto& a : project->artifacts)
     if (a->type == "command") {
-      target = fs::path(project->row.path) / a->profile_root / *a->artifact_path;
+      target = fs::path(project->row.path) / *a->profile_root / *a->artifact_path;
       break;
     }
   std::vector<double> single;

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <string_view>
 #include <stdexcept>
 
 #include "common/fnv.hpp"
@@ -20,17 +22,14 @@ namespace fs = std::filesystem;
 namespace projcache::cache {
 
 namespace {
-std::uint64_t fnv_of(const std::string& text) {
-  fnv1a h;
-  h.update(text.data(), text.size());
-  return h.value();
-}
+// 64 bits of the text (libstdc++'s is MurmurHash64A: fast, and well spread).
+std::uint64_t hash64_of(const std::string& text) { return std::hash<std::string_view>{}(text); }
 }  // namespace
 
 std::optional<fingerprint_cache::entry> fingerprint_cache::pack(const db::fingerprint_row& row) {
   entry e;
   if (!from_hex(row.sha256, e.sha)) return std::nullopt;  // not ours: hashed again, then replaced
-  e.digest_fnv = fnv_of(row.listing_digest);
+  e.digest_hash = hash64_of(row.listing_digest);
   return e;
 }
 
@@ -41,23 +40,23 @@ void fingerprint_cache::load(std::vector<db::fingerprint_row> rows) {
 void fingerprint_cache::load_one(db::fingerprint_row&& row) {
   auto e = pack(row);
   if (!e) return;
-  auto key = fnv_of(row.path);
+  auto key = hash64_of(row.path);
   std::lock_guard lk(mu_);
   rows_.insert_or_assign(key, *e);
 }
 
 std::optional<std::string> fingerprint_cache::reuse(const std::string& path, const std::string& digest) const {
-  auto key = fnv_of(path), want = fnv_of(digest);
+  auto key = hash64_of(path), want = hash64_of(digest);
   std::lock_guard lk(mu_);
   auto it = rows_.find(key);
-  if (it == rows_.end() || it->second.digest_fnv != want) return std::nullopt;
+  if (it == rows_.end() || it->second.digest_hash != want) return std::nullopt;
   return to_hex(it->second.sha);
 }
 
 void fingerprint_cache::put(db::fingerprint_row row) {
   auto e = pack(row);
   if (!e) return;
-  auto key = fnv_of(row.path);
+  auto key = hash64_of(row.path);
   std::lock_guard lk(mu_);
   rows_.insert_or_assign(key, *e);
   auto path = row.path;
@@ -92,7 +91,7 @@ void fingerprint_cache::clear() {
 void fingerprint_cache::erase(const std::vector<std::string>& paths) {
   std::lock_guard lk(mu_);
   for (auto& p : paths) {
-    rows_.erase(fnv_of(p));
+    rows_.erase(hash64_of(p));
     dirty_.erase(p);
   }
 }

@@ -41,11 +41,11 @@ class fingerprint_cache {
   void touch(const std::vector<std::string>& paths, micros seen_at);
 
  private:
-  // What reuse needs of a row, in 40 bytes, keyed by a 64-bit FNV-1a of its path: the hash in
-  // binary and an FNV-1a of the listing digest. A wrong reuse would need two paths colliding
+  // What reuse needs of a row, in 40 bytes, keyed by a 64-bit hash of its path: the hash in
+  // binary and a 64-bit hash of the listing digest. A wrong reuse would need two paths colliding
   // and their listings colliding too. The whole row lives in dirty_ only until persisted.
   struct entry {
-    std::uint64_t digest_fnv = 0;
+    std::uint64_t digest_hash = 0;
     sha256_bytes sha{};
   };
   static std::optional<entry> pack(const db::fingerprint_row& row);

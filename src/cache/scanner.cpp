@@ -142,7 +142,9 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
 
   std::map<std::string, db::artifact_row> rows;  // by id; a later entry of the same id wins
   std::unordered_map<std::string, std::shared_ptr<const collection_snapshot>> cols;  // looked up once per scan
+  const shared_text project_id = out.id;  // interned once, not once per row
   for (auto& root : out.profile_roots) {
+    const shared_text root_text = root;
     fs::path root_dir = path / root;
     fs::path deployed_file = root_dir / deployed_file_name;
     auto entries = read_entries(ctx, deployed_file);
@@ -152,14 +154,23 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
     }
     for (auto& e : **entries) {
       db::artifact_row a;
-      a.project_id = out.id;
-      a.name = e.artifact_name;
-      a.type = e.artifact_type;
-      a.id = out.id + ":" + root + ":" + *a.type + ":" + *a.name;
-      a.profile_root = root;
-      a.from_collection = e.from_collection.value_or("default");
-      a.artifact_path = strip_slashes(e.artifact_path.value_or(default_artifact_path(*a.type, *a.name)));
-      a.deployed_at = e.deployed_at;
+      a.id = out.id + ":" + root + ":" + e.artifact_type + ":" + e.artifact_name;
+      const db::artifact_row* prev = nullptr;
+      if (auto it = previous.find(a.id); it != previous.end()) prev = it->second;
+      // A text equal to the previous row's is shared from it: on a refresh that finds nothing
+      // changed (most of them) no text is interned again.
+      auto set = [&](shared_text db::artifact_row::*field, const auto& value) {
+        if (prev && prev->*field == value) a.*field = prev->*field;
+        else a.*field = value;
+      };
+      a.project_id = project_id;
+      a.profile_root = root_text;
+      set(&db::artifact_row::name, e.artifact_name);
+      set(&db::artifact_row::type, e.artifact_type);
+      set(&db::artifact_row::from_collection, e.from_collection.value_or("default"));
+      set(&db::artifact_row::artifact_path,
+          strip_slashes(e.artifact_path.value_or(default_artifact_path(e.artifact_type, e.artifact_name))));
+      set(&db::artifact_row::deployed_at, e.deployed_at);
       if (!safe_relative(*a.artifact_path)) {
         out.error = read_error{deployed_file.string(), e.line,
                                "artifact_path '" + *a.artifact_path + "' leaves the profile root", false};
@@ -185,43 +196,41 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
         if (safe_relative(rel)) h.collection = ctx.memo.hash(col->dir / rel, ctx.hasher);
       }
 
-      a.deployed_hash = h.deployed;
-      a.local_hash = h.local;
-      a.collection_hash = h.collection;
-      a.drift = drift_of(h);
+      set(&db::artifact_row::deployed_hash, h.deployed);
+      set(&db::artifact_row::local_hash, h.local);
+      set(&db::artifact_row::collection_hash, h.collection);
+      set(&db::artifact_row::drift, drift_of(h));
       a.local_modified = local_modified_of(h);
       a.is_outdated = is_outdated_of(h);
 
       if (h.local) {
-        auto prev = previous.find(a.id);
-        if (prev != previous.end() && prev->second->local_hash == h.local &&
-            prev->second->deployed_hash == h.deployed) {
-          a.deployed_version = prev->second->deployed_version;  // same bytes, same version
+        if (prev && prev->local_hash == h.local && prev->deployed_hash == h.deployed) {
+          a.deployed_version = prev->deployed_version;  // same bytes, same version
         } else {
           a.deployed_version = artifact_version(local_path);
           if (!a.deployed_version) a.deployed_version = short_hash(h.deployed);
         }
       } else {
-        a.deployed_version = short_hash(h.deployed);
+        set(&db::artifact_row::deployed_version, short_hash(h.deployed));
       }
 
-      a.source = ca && ca->upstream ? *ca->upstream : "local:" + *a.from_collection;
+      set(&db::artifact_row::source, ca && ca->upstream ? *ca->upstream : "local:" + *a.from_collection);
       if (h.collection) {
         if (ca->metadata_version) {
-          a.upstream_version = ca->metadata_version;
+          set(&db::artifact_row::upstream_version, ca->metadata_version);
         } else if (auto lk = col->lock.find(*a.name + "::" + *a.type);
                    lk != col->lock.end() && lk->second.resolved_version) {
-          a.upstream_version = lk->second.resolved_version;
+          set(&db::artifact_row::upstream_version, lk->second.resolved_version);
         } else {
-          a.upstream_version = short_hash(h.collection);
+          set(&db::artifact_row::upstream_version, short_hash(h.collection));
         }
       }
       if (ca) {
-        a.description = ca->metadata_description;
+        set(&db::artifact_row::description, ca->metadata_description);
         auto& tags = ca->tags.empty() ? ca->metadata_tags : ca->tags;
-        if (!tags.empty()) a.tags = join(tags);
-        if (!ca->metadata_aliases.empty()) a.aliases = join(ca->metadata_aliases);
-        a.metadata_json = ca->metadata_json;
+        if (!tags.empty()) set(&db::artifact_row::tags, join(tags));
+        if (!ca->metadata_aliases.empty()) set(&db::artifact_row::aliases, join(ca->metadata_aliases));
+        set(&db::artifact_row::metadata_json, ca->metadata_json);
       }
       rows[a.id] = std::move(a);
     }

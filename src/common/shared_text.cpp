@@ -1,5 +1,7 @@
 #include "common/shared_text.hpp"
 
+#include <array>
+#include <functional>
 #include <mutex>
 #include <ostream>
 #include <unordered_map>
@@ -21,7 +23,7 @@ pool& the_pool() {
 }
 }  // namespace
 
-shared_text::rep* shared_text::intern(std::string_view s) {
+shared_text::rep* shared_text::intern_locked(std::string_view s) {
   auto& p = the_pool();
   std::lock_guard lk(p.mu);
   if (auto it = p.texts.find(s); it != p.texts.end()) {
@@ -45,6 +47,31 @@ shared_text::rep* shared_text::intern(std::string_view s) {
   r->text.assign(s);
   r->refs.store(2, std::memory_order_relaxed);  // the pool's and the caller's
   p.texts.emplace(std::string_view(r->text), r);
+  return r;
+}
+
+// Each thread remembers the texts it interned last, one per slot, holding a reference: a scan
+// sets the same project id, root, collection and hashes on row after row, and those repeats
+// then cost a hash and a compare, not the pool's lock.
+struct shared_text::front_cache {
+  static constexpr std::size_t slots = 256;
+  std::array<rep*, slots> recent{};
+  ~front_cache() {
+    for (auto* r : recent) release(r);
+  }
+};
+
+shared_text::rep* shared_text::intern(std::string_view s) {
+  thread_local front_cache cache;
+  auto& slot = cache.recent[std::hash<std::string_view>{}(s) % front_cache::slots];
+  if (slot && slot->text == s) {
+    slot->refs.fetch_add(1, std::memory_order_relaxed);
+    return slot;
+  }
+  auto* r = intern_locked(s);
+  retain(r);  // the slot's
+  release(slot);
+  slot = r;
   return r;
 }
 

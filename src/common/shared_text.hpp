@@ -66,7 +66,9 @@ class shared_text {
     std::atomic<std::size_t> refs{1};
     std::string text;
   };
+  struct front_cache;
   static rep* intern(std::string_view s);
+  static rep* intern_locked(std::string_view s);
   static const std::string& empty_text() noexcept {
     static const std::string e;
     return e;

@@ -32,8 +32,12 @@ BOOST_AUTO_TEST_SUITE(websocket_events)
 
 BOOST_AUTO_TEST_CASE(events_from_a_forced_refresh_in_seq_order) {
   live_server srv;
+  auto status_before = srv.get_json("/api/v1/cache/status");
+  BOOST_TEST(status_before.at("subscribers").as_int64() == 0);
   ws_client c(srv.port());
   auto sub = subscribe(c);
+  // The status body is reused while nothing changed: a new subscriber is a change.
+  BOOST_TEST(srv.get_json("/api/v1/cache/status").at("subscribers").as_int64() == 1);
   BOOST_TEST(sub.at("seq").as_int64() > 0);
   BOOST_TEST(sub.at("epoch").as_string().size() == 16u);
   write_file(srv.w.dev / "app/.claude/agents/pm.md", "changed for the websocket test\n");

@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "net/body_cache.hpp"
 #include "net/http_policy.hpp"
 #include "net/query.hpp"
 #include "net/router.hpp"
@@ -113,6 +114,38 @@ BOOST_AUTO_TEST_CASE(origins_and_keys) {
   BOOST_TEST(constant_time_equal("abc", "abc"));
   BOOST_TEST(!constant_time_equal("abc", "abd"));
   BOOST_TEST(!constant_time_equal("abc", "abcd"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(bodies)
+
+BOOST_AUTO_TEST_CASE(a_memo_body_holds_for_exactly_its_inputs) {
+  memo_body m;
+  BOOST_TEST(!m.find("a"));
+  auto first = m.put("a", R"({"n":1})");
+  auto hit = m.find("a");
+  BOOST_REQUIRE(hit);
+  BOOST_TEST(*hit->body == R"({"n":1})");
+  BOOST_TEST(hit->etag == first.etag);
+  BOOST_TEST(!m.find("b"));
+  BOOST_TEST(!m.find(std::string("a\0", 2)));
+  auto second = m.put("b", R"({"n":2})");
+  BOOST_TEST(second.etag != first.etag);
+  BOOST_TEST(!m.find("a"));
+  BOOST_TEST(*m.find("b")->body == R"({"n":2})");
+}
+
+BOOST_AUTO_TEST_CASE(cached_bodies_are_per_target_and_generation) {
+  body_cache c(2);
+  c.put("/x", 1, "one");
+  BOOST_TEST(*c.find("/x", 1)->body == "one");
+  BOOST_TEST(!c.find("/x", 2));
+  BOOST_TEST(!c.find("/y", 1));
+  c.put("/y", 1, "why");
+  c.put("/z", 1, "zed");  // over the bound: cleared whole, then kept
+  BOOST_TEST(*c.find("/z", 1)->body == "zed");
+  BOOST_TEST(c.find("/x", 1).has_value() + c.find("/y", 1).has_value() <= 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
