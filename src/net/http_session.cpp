@@ -68,16 +68,15 @@ std::optional<response> refuse_upgrade(const request& req, app_context& app, std
 
 asio::awaitable<response> dispatch(const request& req, app_context& app) {
   auto t0 = std::chrono::steady_clock::now();
-  char idbuf[20];
-  std::snprintf(idbuf, sizeof idbuf, "%012llx", static_cast<unsigned long long>(++request_counter));
-  std::string request_id = idbuf;
+  std::string request_id(12, '0');  // 12 hex digits, zero-padded
+  for (auto n = ++request_counter, i = std::uint64_t{12}; i-- > 0 && n; n >>= 4) request_id[i] = "0123456789abcdef"[n & 15];
   app.stats.requests.fetch_add(1, std::memory_order_relaxed);
 
   std::string path;
   bool target_ok = false;
   auto params = parse_target(req.target(), path, target_ok);
   response res;
-  std::string route = "unmatched";
+  std::string_view route = "unmatched";
   auto origin = header(req, "Origin");
   if (!target_ok) {
     res = error_response(req, http::status::bad_request, "Invalid request target");

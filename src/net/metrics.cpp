@@ -18,9 +18,11 @@ std::int64_t file_size(const std::string& p) {
 }
 }  // namespace
 
-void request_metrics::record(const std::string& route, unsigned status, double seconds) {
+void request_metrics::record(std::string_view route, unsigned status, double seconds) {
   std::lock_guard lk(mu_);
-  auto& s = series_[{route, status}];
+  auto it = series_.find(route);
+  if (it == series_.end()) it = series_.emplace(std::string(route), std::map<unsigned, series>{}).first;
+  auto& s = it->second[status];
   ++s.count;
   s.sum += seconds;
   for (std::size_t i = 0; i < buckets.size(); ++i)
@@ -32,16 +34,19 @@ std::string request_metrics::render() const {
   o << "# HELP projcache_http_requests_total HTTP requests by route and status.\n"
        "# TYPE projcache_http_requests_total counter\n";
   std::lock_guard lk(mu_);
-  for (auto& [k, s] : series_)
-    o << "projcache_http_requests_total{route=\"" << k.first << "\",status=\"" << k.second << "\"} " << s.count << "\n";
+  for (auto& [route, by_status] : series_)
+    for (auto& [status, s] : by_status)
+      o << "projcache_http_requests_total{route=\"" << route << "\",status=\"" << status << "\"} " << s.count << "\n";
   o << "# HELP projcache_http_request_duration_seconds Time to answer, by route.\n"
        "# TYPE projcache_http_request_duration_seconds histogram\n";
   std::map<std::string, series> by_route;
-  for (auto& [k, s] : series_) {
-    auto& r = by_route[k.first];
-    r.count += s.count;
-    r.sum += s.sum;
-    for (std::size_t i = 0; i < buckets.size(); ++i) r.le[i] += s.le[i];
+  for (auto& [route, by_status] : series_) {
+    auto& r = by_route[route];
+    for (auto& [status, s] : by_status) {
+      r.count += s.count;
+      r.sum += s.sum;
+      for (std::size_t i = 0; i < buckets.size(); ++i) r.le[i] += s.le[i];
+    }
   }
   for (auto& [route, s] : by_route) {
     for (std::size_t i = 0; i < buckets.size(); ++i)

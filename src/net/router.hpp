@@ -33,7 +33,7 @@ class router {
   struct match {
     const handler* h = nullptr;
     std::string param;
-    std::string pattern;  // the route matched, for metrics
+    std::string_view pattern;  // the route matched, for metrics (the router's own copy)
     bool path_known = false;
     std::string allow;  // "GET, POST" when the path is known
   };
