@@ -34,7 +34,7 @@ response cached_json(request_context& c, Build&& build) {
   auto generation = c.app.mgr.current()->generation;
   auto hit = c.app.bodies.find(c.req.target(), generation);
   if (!hit) hit = c.app.bodies.put(c.req.target(), generation, json::serialize(build()));
-  auto res = text_response(c.req, http::status::ok, *hit->body, "application/json");
+  auto res = shared_response(c.req, http::status::ok, hit->body, "application/json");
   res.set(http::field::etag, hit->etag);
   return res;
 }
@@ -135,7 +135,7 @@ awaitable_response get_status(request_context& c) {
   in.add(subscribers).add(dropped);
   auto hit = app.status_body.find(in.view());
   if (!hit) hit = app.status_body.put(in.take(), json::serialize(status_json(s, sched, w, subscribers, dropped)));
-  auto res = text_response(c.req, http::status::ok, *hit->body, "application/json");
+  auto res = shared_response(c.req, http::status::ok, hit->body, "application/json");
   res.set(http::field::etag, hit->etag);
   co_return res;
 }

@@ -114,7 +114,7 @@ asio::awaitable<response> dispatch(const request& req, app_context& app) {
       }
       if ((req.method() == http::verb::get || req.method() == http::verb::head) && res.result() == http::status::ok) {
         // Cached bodies come with their ETag; the others are hashed here.
-        std::string etag = res.count(http::field::etag) ? std::string(res[http::field::etag]) : etag_of(res.body());
+        std::string etag = res.count(http::field::etag) ? std::string(res[http::field::etag]) : etag_of(res.body().view());
         res.set(http::field::etag, etag);
         if (auto inm = header(req, "If-None-Match"); inm && (inm->find(etag) != std::string_view::npos || *inm == "*")) {
           response nm{http::status::not_modified, req.version()};

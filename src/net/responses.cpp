@@ -4,12 +4,27 @@
 
 namespace projcache::net {
 
-response text_response(const request& req, http::status status, std::string body, std::string_view content_type) {
+namespace {
+response with_headers(const request& req, http::status status, std::string_view content_type) {
   response res{status, req.version()};
   res.set(http::field::server, "projcache");
   res.set(http::field::content_type, content_type);
   res.keep_alive(req.keep_alive());
+  return res;
+}
+}  // namespace
+
+response text_response(const request& req, http::status status, std::string body, std::string_view content_type) {
+  auto res = with_headers(req, status, content_type);
   res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+response shared_response(const request& req, http::status status, std::shared_ptr<const std::string> body,
+                         std::string_view content_type) {
+  auto res = with_headers(req, status, content_type);
+  res.body().share(std::move(body));
   res.prepare_payload();
   return res;
 }

@@ -1,6 +1,8 @@
 #pragma once
 // Building responses: JSON bodies, FastAPI-style errors, and the headers every answer carries.
 #include <boost/json/value.hpp>
+#include <memory>
+#include <string>
 #include <string_view>
 
 #include "net/router.hpp"
@@ -11,5 +13,8 @@ response json_response(const request& req, http::status status, const boost::jso
 response error_response(const request& req, http::status status, std::string_view detail);
 response validation_response(const request& req, const boost::json::value& detail);
 response text_response(const request& req, http::status status, std::string body, std::string_view content_type);
+// A cached body, sent as it is (not copied).
+response shared_response(const request& req, http::status status, std::shared_ptr<const std::string> body,
+                         std::string_view content_type);
 
 }  // namespace projcache::net

@@ -8,11 +8,13 @@
 #include <string_view>
 #include <vector>
 
+#include "net/shared_body.hpp"
+
 namespace projcache::net {
 
 namespace http = boost::beast::http;
 using request = http::request<http::string_body>;
-using response = http::response<http::string_body>;
+using response = http::response<shared_body>;  // owned or shared (cached) text
 
 struct app_context;
 
