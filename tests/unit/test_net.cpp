@@ -1,9 +1,11 @@
 #define BOOST_TEST_MODULE net_units
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <sstream>
 
 #include "net/body_cache.hpp"
 #include "net/http_policy.hpp"
+#include "net/responses.hpp"
 #include "net/query.hpp"
 #include "net/router.hpp"
 
@@ -146,6 +148,23 @@ BOOST_AUTO_TEST_CASE(cached_bodies_are_per_target_and_generation) {
   c.put("/z", 1, "zed");  // over the bound: cleared whole, then kept
   BOOST_TEST(*c.find("/z", 1)->body == "zed");
   BOOST_TEST(c.find("/x", 1).has_value() + c.find("/y", 1).has_value() <= 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_shared_body_goes_out_as_an_owned_one_would) {
+  request req{http::verb::get, "/x", 11};
+  auto text = std::make_shared<const std::string>(std::string(40'000, 'p') + "end");
+  auto shared = shared_response(req, http::status::ok, text, "application/json");
+  auto owned = text_response(req, http::status::ok, *text, "application/json");
+  std::ostringstream a, b;
+  a << shared;
+  b << owned;
+  BOOST_TEST(a.str() == b.str());
+  BOOST_TEST(shared[http::field::content_length] == std::to_string(text->size()));
+  BOOST_TEST(shared.body().view().data() == text->data());  // the cached text itself, not a copy
+  shared.body() = std::string("own");
+  BOOST_TEST(shared.body().view() == "own");
+  shared.body().clear();
+  BOOST_TEST(shared.body().size() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
