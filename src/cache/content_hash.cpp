@@ -33,10 +33,6 @@ std::optional<fingerprint_cache::entry> fingerprint_cache::pack(const db::finger
   return e;
 }
 
-void fingerprint_cache::load(std::vector<db::fingerprint_row> rows) {
-  for (auto& r : rows) load_one(std::move(r));
-}
-
 void fingerprint_cache::load_one(db::fingerprint_row&& row) {
   auto e = pack(row);
   if (!e) return;

@@ -25,7 +25,6 @@ struct hash_stats {
 
 class fingerprint_cache {
  public:
-  void load(std::vector<db::fingerprint_row> rows);
   void load_one(db::fingerprint_row&& row);
   // The recorded hash when the recorded listing digest is this one (no row copied).
   std::optional<std::string> reuse(const std::string& path, const std::string& digest) const;

@@ -205,12 +205,6 @@ void repository::set_meta(const std::string& key, const std::string& value) {
       .run();
 }
 
-std::vector<fingerprint_row> repository::all_fingerprints() {
-  std::vector<fingerprint_row> out;
-  for_each_fingerprint([&](fingerprint_row&& r) { out.push_back(std::move(r)); });
-  return out;
-}
-
 void repository::for_each_fingerprint(const std::function<void(fingerprint_row&&)>& f) {
   auto st = c_.prepare_cached(
       "SELECT path, size, mtime_ns, inode, sha256, listing_digest, seen_at FROM file_fingerprints");

@@ -35,7 +35,6 @@ class repository {
   result<artifact_row> get_artifact(const std::string& id);
   page_result<artifact_row> list_artifacts(const artifact_filter& f, std::int64_t skip,
                                            std::int64_t limit);
-  std::vector<artifact_row> all_artifacts();
   // Every artifact, one at a time: loading 50,000 never holds them all twice.
   void for_each_artifact(const std::function<void(artifact_row&&)>& f);
   std::vector<artifact_row> artifacts_of(const std::string& project_id);
@@ -60,7 +59,6 @@ class repository {
   void set_meta(const std::string& key, const std::string& value);
 
   // --- fingerprints
-  std::vector<fingerprint_row> all_fingerprints();
   void for_each_fingerprint(const std::function<void(fingerprint_row&&)>& f);
   void upsert_fingerprints(const std::vector<fingerprint_row>& rows);
   std::vector<std::string> fingerprint_paths_seen_before(micros cutoff);

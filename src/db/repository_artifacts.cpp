@@ -107,12 +107,6 @@ page_result<artifact_row> repository::list_artifacts(const artifact_filter& f, s
   return out;
 }
 
-std::vector<artifact_row> repository::all_artifacts() {
-  std::vector<artifact_row> out;
-  for_each_artifact([&](artifact_row&& a) { out.push_back(std::move(a)); });
-  return out;
-}
-
 void repository::for_each_artifact(const std::function<void(artifact_row&&)>& f) {
   auto st = c_.prepare_cached(std::string(artifact_select) + " ORDER BY a.project_id, lower(a.name), a.id");
   while (st->step()) f(read_artifact(*st));
