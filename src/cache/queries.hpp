@@ -58,12 +58,14 @@ struct refresh_schedule {
   std::optional<micros> next_run_time, last_run_time;
   bool full_refresh_running = false;
   std::int64_t progress_done = 0, progress_total = 0;
+  bool operator==(const refresh_schedule&) const = default;
 };
 
 struct watcher_state {
   bool running = false;
   std::int64_t watches = 0;
   std::vector<std::string> fallback_roots;
+  bool operator==(const watcher_state&) const = default;
 };
 
 struct status_view {
@@ -73,6 +75,7 @@ struct status_view {
   std::uint64_t hits = 0, misses = 0;
   std::optional<double> hit_rate;
   std::uint64_t generation = 0;
+  bool operator==(const status_view&) const = default;
 };
 
 }  // namespace projcache::cache

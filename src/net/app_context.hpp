@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "cache/queries.hpp"
 #include "net/body_cache.hpp"
 #include "net/metrics.hpp"
 #include "net/options.hpp"
@@ -36,6 +37,15 @@ struct server_stats {
   std::atomic<std::int64_t> ws_queued_bytes{0};
 };
 
+// What /cache/status is made of: its last body is kept while these stay the same.
+struct status_inputs {
+  cache::status_view status;
+  cache::refresh_schedule schedule;
+  cache::watcher_state watcher;
+  std::int64_t subscribers = 0, dropped_clients = 0;
+  bool operator==(const status_inputs&) const = default;
+};
+
 struct app_context {
   app_context(cache::manager& m, cache::refresh_job& j, events::bus& b, options o)
       : mgr(m), job(j), bus(b), opts(std::move(o)) {}
@@ -49,7 +59,7 @@ struct app_context {
   server_stats stats;
   request_metrics metrics;
   body_cache bodies;
-  memo_body status_body;
+  memo_body<status_inputs> status_body;
   router routes;
   std::atomic<bool> stopping{false};
 

@@ -10,21 +10,6 @@ std::string etag_of(std::string_view body) {
   return '"' + h.hex() + '"';
 }
 
-std::optional<cached_body> memo_body::find(std::string_view inputs) const {
-  std::lock_guard lk(mu_);
-  if (!value_ || inputs != inputs_) return std::nullopt;
-  return value_;
-}
-
-cached_body memo_body::put(std::string inputs, std::string body) {
-  cached_body v{std::make_shared<const std::string>(std::move(body)), {}};
-  v.etag = etag_of(*v.body);
-  std::lock_guard lk(mu_);
-  inputs_ = std::move(inputs);
-  value_ = v;
-  return v;
-}
-
 std::optional<cached_body> body_cache::find(std::string_view target, std::uint64_t generation) const {
   std::lock_guard lk(mu_);
   auto it = entries_.find(std::string(target));
@@ -32,9 +17,14 @@ std::optional<cached_body> body_cache::find(std::string_view target, std::uint64
   return it->second.value;
 }
 
-cached_body body_cache::put(std::string_view target, std::uint64_t generation, std::string body) {
+cached_body make_cached_body(std::string body) {
   cached_body v{std::make_shared<const std::string>(std::move(body)), {}};
   v.etag = etag_of(*v.body);
+  return v;
+}
+
+cached_body body_cache::put(std::string_view target, std::uint64_t generation, std::string body) {
+  auto v = make_cached_body(std::move(body));
   std::lock_guard lk(mu_);
   if (entries_.size() >= max_) entries_.clear();
   entries_[std::string(target)] = entry{generation, v};

@@ -33,19 +33,32 @@ class body_cache {
   std::size_t max_;
 };
 
-// One body kept with the exact inputs it was built from (their bytes), for a route whose body
-// depends on more than the generation (status: the clock, counters): a repeat is a compare.
+std::string etag_of(std::string_view body);
+// A serialized body, shared, with its ETag.
+cached_body make_cached_body(std::string body);
+
+// One body kept with the inputs it was built from, for a route whose body depends on more than
+// the generation (status: the clock, counters): a repeat is a comparison, not a JSON build.
+template <class Inputs>
 class memo_body {
  public:
-  std::optional<cached_body> find(std::string_view inputs) const;
-  cached_body put(std::string inputs, std::string body);
+  std::optional<cached_body> find(const Inputs& inputs) const {
+    std::lock_guard lk(mu_);
+    if (!value_ || !(inputs == inputs_)) return std::nullopt;
+    return value_;
+  }
+  cached_body put(Inputs inputs, std::string body) {
+    auto v = make_cached_body(std::move(body));
+    std::lock_guard lk(mu_);
+    inputs_ = std::move(inputs);
+    value_ = v;
+    return v;
+  }
 
  private:
   mutable std::mutex mu_;
-  std::string inputs_;
+  Inputs inputs_{};
   std::optional<cached_body> value_;
 };
-
-std::string etag_of(std::string_view body);
 
 }  // namespace projcache::net

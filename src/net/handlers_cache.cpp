@@ -1,7 +1,6 @@
 // The /api/v1/cache routes of contract section 5.
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <type_traits>
 
 #include "cache/manager.hpp"
 #include "cache/marketplace.hpp"
@@ -58,34 +57,10 @@ awaitable_response post_refresh(request_context& c) {
   co_return json_response(c.req, http::status::ok, refresh_result_json(result));
 }
 
-// The bytes of everything the status body is made of, to tell whether the last body still holds.
-class status_inputs {
- public:
-  template <class T>
-  status_inputs& add(const T& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    bytes_.append(reinterpret_cast<const char*>(&v), sizeof v);
-    return *this;
-  }
-  template <class T>
-  status_inputs& add(const std::optional<T>& v) {
-    add(v.has_value());
-    return v ? add(*v) : *this;
-  }
-  status_inputs& add(const std::string& s) { return add(s.size()).append(s); }
-  std::string take() { return std::move(bytes_); }
-  std::string_view view() const { return bytes_; }
-
- private:
-  status_inputs& append(const std::string& s) {
-    bytes_ += s;
-    return *this;
-  }
-  std::string bytes_;
-};
-
-json::object status_json(const cache::status_view& s, const cache::refresh_schedule& sched,
-                         const cache::watcher_state& w, std::int64_t subscribers, std::int64_t dropped) {
+json::object status_json(const status_inputs& in) {
+  const auto& s = in.status;
+  const auto& sched = in.schedule;
+  const auto& w = in.watcher;
   json::object job{{"is_running", sched.is_running},
                    {"next_run_time", time_or_null(sched.next_run_time)},
                    {"last_run_time", time_or_null(sched.last_run_time)}};
@@ -108,8 +83,8 @@ json::object status_json(const cache::status_view& s, const cache::refresh_sched
       {"hits", s.hits},
       {"misses", s.misses},
       {"watcher", json::object{{"running", w.running}, {"watches", w.watches}, {"fallback_roots", std::move(fallback)}}},
-      {"subscribers", subscribers},
-      {"dropped_clients", dropped},
+      {"subscribers", in.subscribers},
+      {"dropped_clients", in.dropped_clients},
       {"refresh_progress", std::move(progress)},
       {"generation", s.generation},
   };
@@ -119,22 +94,14 @@ json::object status_json(const cache::status_view& s, const cache::refresh_sched
 // poll that finds nothing changed since the last one gets the last body, built once.
 awaitable_response get_status(request_context& c) {
   auto& app = c.app;
-  auto s = app.mgr.status();
-  auto sched = app.job.schedule();
-  cache::watcher_state w;
-  if (app.watcher) w = app.watcher->state();
-  std::int64_t subscribers = app.stats.subscribers.load(), dropped = app.stats.dropped_clients.load();
-  status_inputs in;
-  in.add(s.total_projects).add(s.total_artifacts).add(s.stale_projects).add(s.outdated_artifacts);
-  in.add(s.cache_size_bytes).add(s.oldest_entry).add(s.newest_entry).add(s.last_refresh);
-  in.add(s.hits).add(s.misses).add(s.hit_rate).add(s.generation);
-  in.add(sched.is_running).add(sched.next_run_time).add(sched.last_run_time).add(sched.full_refresh_running);
-  in.add(sched.progress_done).add(sched.progress_total);
-  in.add(w.running).add(w.watches).add(w.fallback_roots.size());
-  for (auto& r : w.fallback_roots) in.add(r);
-  in.add(subscribers).add(dropped);
-  auto hit = app.status_body.find(in.view());
-  if (!hit) hit = app.status_body.put(in.take(), json::serialize(status_json(s, sched, w, subscribers, dropped)));
+  status_inputs in{app.mgr.status(), app.job.schedule(), {}, app.stats.subscribers.load(),
+                   app.stats.dropped_clients.load()};
+  if (app.watcher) in.watcher = app.watcher->state();
+  auto hit = app.status_body.find(in);
+  if (!hit) {
+    auto body = json::serialize(status_json(in));
+    hit = app.status_body.put(std::move(in), std::move(body));
+  }
   auto res = shared_response(c.req, http::status::ok, hit->body, "application/json");
   res.set(http::field::etag, hit->etag);
   co_return res;

@@ -9,10 +9,10 @@ namespace projcache::net {
 void write_combining_stream::kick() {
   auto& st = *st_;
   if (st.flushing || st.pending.empty() || st.error) return;
-  flush(st_);
+  send_pending(st_);
 }
 
-void write_combining_stream::flush(const std::shared_ptr<state>& st) {
+void write_combining_stream::send_pending(const std::shared_ptr<state>& st) {
   st->flushing = true;
   st->sending.swap(st->pending);
   asio::async_write(*st->stream, asio::buffer(st->sending),
@@ -30,7 +30,7 @@ void write_combining_stream::on_flushed(const std::shared_ptr<state>& st, boost:
     st->error = ec;
     st->pending.clear();
   }
-  if (!st->error && !st->pending.empty()) flush(st);
+  if (!st->error && !st->pending.empty()) send_pending(st);
   st->flushed.cancel();  // waiters look again: done, or wait for the flush just started
 }
 

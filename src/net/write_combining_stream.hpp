@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 namespace projcache::net {
@@ -49,28 +50,17 @@ class write_combining_stream {
 
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    namespace asio = boost::asio;
-    auto n = asio::buffer_size(buffers);
-    bool accepted = false;
+    auto n = boost::asio::buffer_size(buffers);
     if (!st_->error) {
       auto at = st_->pending.size();
       st_->pending.resize(at + n);
-      asio::buffer_copy(asio::buffer(st_->pending.data() + at, n), buffers);
-      accepted = true;
+      boost::asio::buffer_copy(boost::asio::buffer(st_->pending.data() + at, n), buffers);
       kick();
     }
-    // Over the mark the write completes only once a flush finished; otherwise right away
-    // (posted: never from inside the initiating call).
-    bool wait = accepted && st_->pending.size() + st_->sending.size() >= st_->high_water;
-    return asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(
-        [this, n, wait, step = 0](auto& self, boost::system::error_code = {}) mutable {
-          if (step++ == 0) {
-            if (wait && st_->flushing) return st_->flushed.async_wait(std::move(self));
-            return asio::post(get_executor(), std::move(self));
-          }
-          self.complete(st_->error, st_->error ? 0 : n);
-        },
-        token, next_);
+    // Over the mark the write completes only once the peer has taken enough.
+    return async_wait_while<void(boost::system::error_code, std::size_t)>(
+        [this] { return !st_->error && full(); },
+        [this, n] { return std::tuple(st_->error, st_->error ? std::size_t{0} : n); }, std::forward<Token>(token));
   }
 
   // Appends bytes the caller framed itself (see ws_frame.hpp); flush() sends them.
@@ -84,29 +74,17 @@ class write_combining_stream {
   // a writer that keeps appending waits here for the peer to read.
   template <class Token>
   auto async_wait_room(Token&& token) {
-    namespace asio = boost::asio;
-    return asio::async_compose<Token, void(boost::system::error_code)>(
-        [this, step = 0](auto& self, boost::system::error_code = {}) mutable {
-          bool full = !st_->error && this->full();
-          if (full && st_->flushing) return st_->flushed.async_wait(std::move(self));
-          if (step++ == 0) return asio::post(get_executor(), std::move(self));
-          self.complete(st_->error);
-        },
-        token, next_);
+    return async_wait_while<void(boost::system::error_code)>(
+        [this] { return !st_->error && full(); }, [this] { return std::tuple(st_->error); },
+        std::forward<Token>(token));
   }
 
   // Completes once everything written has been handed to the kernel, or the connection failed.
   template <class Token>
   auto async_drain(Token&& token) {
-    namespace asio = boost::asio;
     kick();
-    return asio::async_compose<Token, void(boost::system::error_code)>(
-        [this, step = 0](auto& self, boost::system::error_code = {}) mutable {
-          if (st_->flushing) return st_->flushed.async_wait(std::move(self));
-          if (step++ == 0) return asio::post(get_executor(), std::move(self));
-          self.complete(st_->error);
-        },
-        token, next_);
+    return async_wait_while<void(boost::system::error_code)>(
+        [] { return true; }, [this] { return std::tuple(st_->error); }, std::forward<Token>(token));
   }
 
   std::size_t buffered_bytes() const noexcept { return st_->pending.size() + st_->sending.size(); }
@@ -123,8 +101,21 @@ class write_combining_stream {
     boost::asio::steady_timer flushed;  // never expires; cancelled after each flush to wake waiters
   };
 
+  // While busy() holds and a flush is under way, waits for that flush to end and looks again;
+  // then completes with result() (posted, never from inside the initiating call).
+  template <class Signature, class Busy, class Result, class Token>
+  auto async_wait_while(Busy busy, Result result, Token&& token) {
+    return boost::asio::async_compose<Token, Signature>(
+        [this, busy, result, step = 0](auto& self, boost::system::error_code = {}) mutable {
+          if (busy() && st_->flushing) return st_->flushed.async_wait(std::move(self));
+          if (step++ == 0) return boost::asio::post(get_executor(), std::move(self));
+          std::apply([&](auto... args) { self.complete(args...); }, result());
+        },
+        token, next_);
+  }
+
   void kick();
-  static void flush(const std::shared_ptr<state>& st);
+  static void send_pending(const std::shared_ptr<state>& st);
   static void on_flushed(const std::shared_ptr<state>& st, boost::system::error_code ec);
 
   next_layer_type next_;

@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(bodies)
 
 BOOST_AUTO_TEST_CASE(a_memo_body_holds_for_exactly_its_inputs) {
-  memo_body m;
+  memo_body<std::string> m;
   BOOST_TEST(!m.find("a"));
   auto first = m.put("a", R"({"n":1})");
   auto hit = m.find("a");
