@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages projcache needs to build; --test, --bench or --coverage add
-# what those need.
+# Installs the Debian 12 packages projcache needs to build; --test, --bench, --coverage or
+# --wheel add what those need.
 # Does nothing when they are all present. Run as root (or with sudo available).
 set -euo pipefail
 
@@ -13,8 +13,11 @@ pkgs=(
 )
 browser=false
 case "${1:-}" in
+  --wheel) pkgs+=(python3 python3-build python3-setuptools python3-wheel python3-venv binutils) ;;
   --test)
-    pkgs+=(python3 python3-pytest python3-websockets chromium)
+    # Debian 12's FastAPI 0.92 (pydantic 1), httpx and uvicorn: the oldest the integration supports.
+    pkgs+=(python3 python3-pytest python3-websockets chromium python3-fastapi python3-httpx python3-uvicorn)
+    pkgs+=(python3-build python3-setuptools python3-wheel python3-venv binutils)
     # Node.js for the browser test: Debian's, unless the machine already has one.
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
     browser=true ;;

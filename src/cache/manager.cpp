@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/log/trivial.hpp>
 #include <unordered_map>
 
@@ -70,10 +71,43 @@ void manager::load() {
     entries.push_back(make_project_entry(std::move(p), std::move(by_project[id])));
   }
   repo_->for_each_fingerprint([&](db::fingerprint_row&& r) { fingerprints_.load_one(std::move(r)); });
+  {
+    std::vector<fs::path> registered;
+    for (auto& p : repo_->registered_projects()) registered.emplace_back(p);
+    std::lock_guard lk(registered_mu_);
+    registered_ = std::move(registered);
+  }
   snap_.set(build_snapshot(std::move(entries), 1));
   reload_marketplace();
   // Loading freed many short-lived rows among the long-lived ones: give the holes back (glibc).
   ::malloc_trim(0);
+}
+
+std::vector<fs::path> manager::explicit_projects() const {
+  auto out = settings_.explicit_projects;
+  std::lock_guard lk(registered_mu_);
+  out.insert(out.end(), registered_.begin(), registered_.end());
+  return out;
+}
+
+bool manager::is_registered(const fs::path& resolved) const {
+  std::lock_guard lk(registered_mu_);
+  return std::binary_search(registered_.begin(), registered_.end(), resolved);
+}
+
+bool manager::register_project(const fs::path& resolved) {
+  bool added = repo_->add_registered_project(resolved.string());
+  std::lock_guard lk(registered_mu_);
+  auto it = std::lower_bound(registered_.begin(), registered_.end(), resolved);
+  if (it == registered_.end() || *it != resolved) registered_.insert(it, resolved);
+  return added;
+}
+
+bool manager::forget_project(const fs::path& resolved) {
+  bool removed = repo_->remove_registered_project(resolved.string());
+  std::lock_guard lk(registered_mu_);
+  std::erase(registered_, resolved);
+  return removed;
 }
 
 void manager::publish_snapshot(const std::string& id, project_ptr entry) {

@@ -96,7 +96,15 @@ class manager {
   void note_project_read(const std::optional<std::string>& project_id) const;
   void set_on_stale_read(std::function<void(const std::string&)> f) { on_stale_read_ = std::move(f); }
 
+  // ---- explicit projects: the configured ones, then those registered at run time (any thread)
+  std::vector<std::filesystem::path> explicit_projects() const;
+  bool is_registered(const std::filesystem::path& resolved) const;
+
   // ---- writes (the write strand only)
+  // Registers a resolved project path, persisted; false when it was registered already.
+  bool register_project(const std::filesystem::path& resolved);
+  // Forgets a registered path; false when it was not registered.
+  bool forget_project(const std::filesystem::path& resolved);
   apply_outcome apply_scan(const project_scan& scan);
   // Marks a project error, keeping its last good rows; creates the row when it is new.
   void mark_error(const std::string& id, const std::filesystem::path& path, const std::string& message);
@@ -168,6 +176,8 @@ class manager {
   mutable std::uint64_t size_generation_ = 0;
   mutable std::chrono::steady_clock::time_point size_checked_{};
   std::function<void(const std::string&)> on_stale_read_;
+  mutable std::mutex registered_mu_;
+  std::vector<std::filesystem::path> registered_;  // sorted
   mutable std::mutex market_mu_;
   std::vector<db::marketplace_row> market_;  // by (lower name, id)
 };

@@ -33,6 +33,17 @@ struct refresh_result {
   double duration_seconds = 0;
 };
 
+// What registering a project path at run time came to (POST /cache/projects).
+struct register_outcome {
+  enum class kind { registered, already_registered, no_deployment, failed };
+  kind what = kind::failed;
+  std::string project_id;
+  std::string detail;      // why, for no_deployment and failed
+  refresh_result refresh;  // its first refresh, for registered and already_registered
+};
+
+enum class forget_outcome { forgotten, configured, not_registered, failed };
+
 class refresh_job {
  public:
   using done_fn = std::function<void(refresh_result)>;
@@ -53,8 +64,18 @@ class refresh_job {
   void refresh_all(bool force, done_fn done);
   // A change on disk: invalidate the project and refresh it now (the watcher calls this).
   void project_changed(const std::string& id);
-  // Something under a search root changed: look for new and vanished projects.
-  void rescan();
+  // Something under a search root changed: look for new and vanished projects; `after` runs
+  // on the write strand once they are reconciled.
+  void rescan(std::function<void()> after = nullptr);
+  // Registers a project folder (persisted: it outlives a restart) and refreshes it. The
+  // folder must hold a profile root with a deployment file. done runs on the write strand.
+  void register_project(std::filesystem::path path, std::function<void(register_outcome)> done);
+  // Empties the cache (every project gets project_removed), then rescans and refreshes all
+  // (SkillMeat's POST /projects/cache/clear). Registered projects stay registered. done gets
+  // nothing when the store could not be emptied (the cache is then unchanged).
+  void clear_and_rescan(std::function<void(std::optional<refresh_result>)> done);
+  // Forgets a project registered that way; it leaves the cache unless discovery still finds it.
+  void forget_project(const std::string& id, std::function<void(forget_outcome)> done);
 
   refresh_schedule schedule() const;
   refresh_counters counters() const;
@@ -83,6 +104,8 @@ class refresh_job {
   // Forgets a project's job (its scan's result, if any, is dropped); waiters get `why`.
   void abandon(const std::string& id, const std::string& why);
   void reconcile(std::vector<std::filesystem::path> found);
+  // Adds a found project not cached yet, with its project_added event; false when known.
+  bool add_found(const std::filesystem::path& path);
   void schedule_tick();
   void record_progress(std::size_t done, std::size_t total, bool finished);
   void publish(int type, const std::string& project_id, const refresh_result* r,

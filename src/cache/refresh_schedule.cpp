@@ -76,36 +76,38 @@ refresh_schedule refresh_job::schedule() const {
   return sched_;
 }
 
-void refresh_job::rescan() {
-  if (stopped_) return;
+void refresh_job::rescan(std::function<void()> after) {
+  if (stopped_) {
+    if (after) asio::post(strand_, std::move(after));
+    return;
+  }
   auto cfg = mgr_.config();
-  asio::post(pool_, [this, cfg] {
+  asio::post(pool_, [this, cfg, explicit_projects = mgr_.explicit_projects(), after = std::move(after)]() mutable {
     detail::lower_thread_priority();
-    auto found = discover_projects(cfg.search_roots, cfg.explicit_projects, cfg.discovery_depth);
-    asio::post(strand_, [this, found = std::move(found)]() mutable {
+    auto found = discover_projects(cfg.search_roots, explicit_projects, cfg.discovery_depth);
+    asio::post(strand_, [this, found = std::move(found), after = std::move(after)]() mutable {
       auto before = mgr_.current();
       reconcile(std::move(found));
       // New projects are refreshed at once.
-      auto after = mgr_.current();
-      for (auto& [id, p] : after->projects)
+      for (auto& [id, p] : mgr_.current()->projects)
         if (!before->projects.count(id)) enqueue(id, p->row.path, std::make_shared<collection_memo>(), nullptr);
       if (on_full_refresh_) on_full_refresh_();
+      if (after) after();
     });
   });
+}
+
+bool refresh_job::add_found(const fs::path& path) {
+  if (!mgr_.add_project(path)) return false;
+  mgr_.bus().publish(events::project_added(project_id_of(path), path.string()));
+  return true;
 }
 
 void refresh_job::reconcile(std::vector<fs::path> found) {
   std::set<std::string> found_ids;
   for (auto& path : found) {
     found_ids.insert(project_id_of(path));
-    if (mgr_.add_project(path)) {
-      events::event e;
-      e.type = events::event_type::project_added;
-      e.project_id = project_id_of(path);
-      e.changes_detected = true;
-      e.extra = {{"path", path.string()}};
-      mgr_.bus().publish(e);
-    }
+    add_found(path);
   }
   auto snap = mgr_.current();  // held: remove_project replaces the current snapshot
   for (auto& [id, p] : snap->projects) {
@@ -114,13 +116,25 @@ void refresh_job::reconcile(std::vector<fs::path> found) {
     // A refresh queued for it (the watcher saw its files go) would only fail: drop it.
     abandon(id, "project '" + id + "' was removed");
     mgr_.remove_project(id);
-    events::event e;
-    e.type = events::event_type::project_removed;
-    e.project_id = id;
-    e.changes_detected = true;
-    e.extra = {{"path", path}};
-    mgr_.bus().publish(e);
+    mgr_.bus().publish(events::project_removed(id, path));
   }
+}
+
+void refresh_job::clear_and_rescan(std::function<void(std::optional<refresh_result>)> done) {
+  asio::post(strand_, [this, done = std::move(done)]() mutable {
+    auto snap = mgr_.current();
+    try {
+      mgr_.clear();
+    } catch (const std::exception& e) {
+      BOOST_LOG_TRIVIAL(warning) << "cannot clear the cache: " << e.what();
+      return done(std::nullopt);
+    }
+    for (auto& [id, p] : snap->projects) {
+      abandon(id, "the cache was cleared");
+      mgr_.bus().publish(events::project_removed(id, p->row.path));
+    }
+    refresh_all(false, [done = std::move(done)](refresh_result r) { done(std::move(r)); });
+  });
 }
 
 void refresh_job::refresh_all(bool force, done_fn done) {
@@ -131,9 +145,9 @@ void refresh_job::refresh_all(bool force, done_fn done) {
     sched_.full_refresh_running = true;
     sched_.last_run_time = now_micros();
   }
-  asio::post(pool_, [this, cfg, force, t0, done = std::move(done)]() mutable {
+  asio::post(pool_, [this, cfg, explicit_projects = mgr_.explicit_projects(), force, t0, done = std::move(done)]() mutable {
     detail::lower_thread_priority();
-    auto found = discover_projects(cfg.search_roots, cfg.explicit_projects, cfg.discovery_depth);
+    auto found = discover_projects(cfg.search_roots, explicit_projects, cfg.discovery_depth);
     asio::post(strand_, [this, found = std::move(found), force, t0, done = std::move(done)]() mutable {
       reconcile(std::move(found));
       if (on_full_refresh_) on_full_refresh_();

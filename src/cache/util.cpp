@@ -28,6 +28,42 @@ std::string base64_encode(std::string_view in) {
   return out;
 }
 
+std::optional<std::string> base64_decode(std::string_view in) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  if (in.empty() || in.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(in.size() / 4 * 3);
+  for (std::size_t i = 0; i < in.size(); i += 4) {
+    bool last = i + 4 == in.size();
+    int pad = last ? (in[i + 3] == '=') + (in[i + 2] == '=' && in[i + 3] == '=') : 0;
+    unsigned v = 0;
+    for (int k = 0; k < 4; ++k) {
+      int d = k >= 4 - pad ? 0 : value(in[i + static_cast<std::size_t>(k)]);
+      if (d < 0) return std::nullopt;
+      v = (v << 6) | static_cast<unsigned>(d);
+    }
+    out += static_cast<char>(v >> 16);
+    if (pad < 2) out += static_cast<char>((v >> 8) & 255);
+    if (pad < 1) out += static_cast<char>(v & 255);
+  }
+  return out;
+}
+
+std::optional<std::filesystem::path> path_of_project_id(std::string_view id) {
+  auto raw = base64_decode(id);
+  // Only the canonical encoding: another spelling of the same bytes is not that project's id.
+  if (!raw || raw->empty() || raw->front() != '/' || raw->find('\0') != std::string::npos || base64_encode(*raw) != id)
+    return std::nullopt;
+  return std::filesystem::path(*raw);
+}
+
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
   for (auto& ch : out)

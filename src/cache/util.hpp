@@ -1,17 +1,22 @@
 #pragma once
 // Small helpers of the world model: ids, case folding, paths.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace projcache::cache {
 
 std::string base64_encode(std::string_view in);
+// Strict standard base64 (padding required); nothing when the text is not base64.
+std::optional<std::string> base64_decode(std::string_view in);
 std::string ascii_lower(std::string_view s);
 // The project id of contract 1.8: standard base64 (with padding) of the resolved path.
 std::string project_id_of(const std::filesystem::path& resolved);
 // Resolves symlinks; falls back to an absolute, normalized path when it cannot.
 std::filesystem::path resolve_path(const std::filesystem::path& p);
+// The absolute path a project id names, when the id is the base64 of an absolute path.
+std::optional<std::filesystem::path> path_of_project_id(std::string_view id);
 // "~" and "~/x" expanded with $HOME.
 std::filesystem::path expand_home(const std::string& p);
 

@@ -190,6 +190,25 @@ std::int64_t repository::purge_marketplace_older_than(micros cutoff) {
   return c_.changes();
 }
 
+std::vector<std::string> repository::registered_projects() {
+  std::vector<std::string> out;
+  auto st = c_.prepare_cached("SELECT path FROM registered_projects ORDER BY path");
+  while (st->step()) out.push_back(st->text(0));
+  return out;
+}
+
+bool repository::add_registered_project(const std::string& path) {
+  c_.prepare_cached("INSERT INTO registered_projects(path, registered_at) VALUES (?, ?) ON CONFLICT(path) DO NOTHING")
+      ->bind_all(path, format_db_time(now_micros()))
+      .run();
+  return c_.changes() > 0;
+}
+
+bool repository::remove_registered_project(const std::string& path) {
+  c_.prepare_cached("DELETE FROM registered_projects WHERE path = ?")->bind_all(path).run();
+  return c_.changes() > 0;
+}
+
 std::optional<std::string> repository::get_meta(const std::string& key) {
   auto st = c_.prepare_cached("SELECT value FROM cache_metadata WHERE key = ?");
   st->bind_all(key);

@@ -54,6 +54,13 @@ class repository {
                                                 std::int64_t skip, std::int64_t limit);
   std::int64_t purge_marketplace_older_than(micros cutoff);
 
+  // --- project paths registered at run time (the API's POST /cache/projects)
+  std::vector<std::string> registered_projects();
+  // True when the path was not registered yet.
+  bool add_registered_project(const std::string& path);
+  // True when the path was registered.
+  bool remove_registered_project(const std::string& path);
+
   // --- cache_metadata
   std::optional<std::string> get_meta(const std::string& key);
   void set_meta(const std::string& key, const std::string& value);

@@ -39,6 +39,25 @@ std::optional<event_type> parse_event_type(std::string_view s) {
   return std::nullopt;
 }
 
+namespace {
+event membership(event_type t, std::string project_id, std::string path) {
+  event e;
+  e.type = t;
+  e.project_id = std::move(project_id);
+  e.changes_detected = true;
+  e.extra = {{"path", std::move(path)}};
+  return e;
+}
+}  // namespace
+
+event project_added(std::string project_id, std::string path) {
+  return membership(event_type::project_added, std::move(project_id), std::move(path));
+}
+
+event project_removed(std::string project_id, std::string path) {
+  return membership(event_type::project_removed, std::move(project_id), std::move(path));
+}
+
 std::string to_json(const event& e, std::optional<std::uint64_t> seq, std::int64_t timestamp_us) {
   boost::json::object details;
   details["added"] = to_array(e.added);

@@ -35,6 +35,10 @@ struct event {
   std::vector<std::pair<std::string, std::string>> extra;
 };
 
+// Named constructors, so publishers do not fill the bag of fields by hand.
+event project_added(std::string project_id, std::string path);
+event project_removed(std::string project_id, std::string path);
+
 // An event as published: numbered, stamped and serialized once, shared by every subscriber.
 struct published_event {
   std::uint64_t seq = 0;

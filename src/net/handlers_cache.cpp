@@ -50,7 +50,12 @@ awaitable_response post_refresh(request_context& c) {
   validator v(c.params);
   auto b = parse_body(c.req.body(), v, true);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
-  if (b.project_id && !c.app.mgr.project(*b.project_id)) co_return not_found_project(c.req, *b.project_id);
+  if (b.project_id && !c.app.mgr.project(*b.project_id)) {
+    // SkillMeat's id for a project outside our search roots: registered and refreshed.
+    auto registered = co_await register_unknown_id(c.app, *b.project_id);
+    if (!registered) co_return not_found_project(c.req, *b.project_id);
+    co_return json_response(c.req, http::status::ok, refresh_result_json(registered->refresh));
+  }
   // A forced refresh of everything refetches the marketplace too (in the background).
   if (!b.project_id && b.force && c.app.market) c.app.market->fetch_now(nullptr);
   auto result = co_await async_refresh(c.app.job, b.project_id, b.force, asio::use_awaitable);

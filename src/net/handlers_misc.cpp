@@ -1,5 +1,4 @@
-// Health, SkillMeat's /api/v1/projects/cache routes, the events route without an upgrade, and
-// the dashboard assets.
+// Health, metrics, the events route without an upgrade, and the dashboard assets.
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
@@ -11,7 +10,6 @@
 #include "net/handlers.hpp"
 #include "net/json_dto.hpp"
 #include "net/query.hpp"
-#include "net/refresh_await.hpp"
 #include "net/responses.hpp"
 
 namespace asio = boost::asio;
@@ -30,45 +28,6 @@ awaitable_response get_readyz(request_context& c) {
   bool ready = c.app.job.ready();
   co_return json_response(c.req, ready ? http::status::ok : http::status::service_unavailable,
                           json::object{{"status", ready ? "ready" : "starting"}});
-}
-
-json::object project_cache_stats(app_context& app) {
-  auto s = app.mgr.status();
-  auto sched = app.job.schedule();
-  double ttl = static_cast<double>(app.mgr.config().ttl_minutes) * 60.0;
-  json::value age = nullptr;
-  bool valid = false;
-  if (sched.last_run_time) {
-    double a = static_cast<double>(now_micros() - *sched.last_run_time) / 1e6;
-    age = a;
-    valid = a < ttl;
-  }
-  return json::object{{"entries", s.total_projects},
-                      {"last_scan", time_or_null(sched.last_run_time)},
-                      {"last_update", time_or_null(s.last_refresh)},
-                      {"cache_ttl", ttl},
-                      {"is_valid", valid},
-                      {"age_seconds", age}};
-}
-
-awaitable_response get_project_cache_stats(request_context& c) {
-  co_return json_response(c.req, http::status::ok, project_cache_stats(c.app));
-}
-
-awaitable_response post_project_cache_refresh(request_context& c) {
-  validator v(c.params);
-  auto project_id = parse_body(c.req.body(), v, false, false).project_id;  // the body is optional here
-  if (!v.ok()) co_return validation_response(c.req, v.detail());
-  if (project_id && !c.app.mgr.project(*project_id))
-    co_return error_response(c.req, http::status::not_found, "Project '" + *project_id + "' not found");
-  auto r = co_await async_refresh(c.app.job, project_id, true, asio::use_awaitable);
-  std::string message = "Cache refreshed successfully";
-  if (!r.success) {
-    message = "Cache refreshed with errors: ";
-    for (std::size_t i = 0; i < r.errors.size(); ++i) message += (i ? "; " : "") + r.errors[i];
-  }
-  co_return json_response(c.req, http::status::ok,
-                          json::object{{"success", r.success}, {"message", message}, {"stats", project_cache_stats(c.app)}});
 }
 
 awaitable_response get_metrics(request_context& c) {
@@ -111,8 +70,6 @@ void register_misc_routes(router& r) {
   r.add(http::verb::get, "/healthz", get_healthz);
   r.add(http::verb::get, "/readyz", get_readyz);
   r.add(http::verb::get, "/metrics", get_metrics);
-  r.add(http::verb::get, "/api/v1/projects/cache/stats", get_project_cache_stats);
-  r.add(http::verb::post, "/api/v1/projects/cache/refresh", post_project_cache_refresh);
   r.add(http::verb::get, "/api/v1/cache/events", get_events_without_upgrade);
   r.add(http::verb::get, "/", get_asset);
   r.add(http::verb::post, "/api/v1/bench/publish", [](request_context& c) -> awaitable_response {

@@ -85,7 +85,7 @@ asio::awaitable<response> dispatch(const request& req, app_context& app) {
   } else if (req.method() == http::verb::options && origin && header(req, "Access-Control-Request-Method")) {
     if (origin_allowed(app.opts, *origin)) {
       res = text_response(req, http::status::ok, "OK", "text/plain; charset=utf-8");
-      res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+      res.set(http::field::access_control_allow_methods, "GET, POST, DELETE, OPTIONS");
       res.set(http::field::access_control_allow_headers,
               header(req, "Access-Control-Request-Headers").value_or("Content-Type, X-API-Key"));
       res.set(http::field::access_control_max_age, "600");

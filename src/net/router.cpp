@@ -14,7 +14,8 @@ bool router::matches(std::string_view pattern, std::string_view path, std::strin
   if (path.size() <= prefix.size() + suffix.size() || !path.starts_with(prefix) || !path.ends_with(suffix))
     return false;
   auto middle = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
-  if (middle.find('/') != std::string_view::npos) return false;
+  // A trailing "{id}" takes the rest of the path: project ids are standard base64, which has '/'.
+  if (!suffix.empty() && middle.find('/') != std::string_view::npos) return false;
   param = std::string(middle);
   return true;
 }

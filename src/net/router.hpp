@@ -1,6 +1,7 @@
 #pragma once
 // The (path, verb) route table: an unknown path is 404, a known path with another verb is 405
-// with Allow. A pattern segment "{id}" matches one path segment and is handed to the handler.
+// with Allow. A pattern segment "{id}" matches one path segment and is handed to the handler;
+// at the end of a pattern it matches the rest of the path (project ids may contain '/').
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>

@@ -16,6 +16,7 @@ namespace projcache::net {
 server::server(asio::io_context& ioc, app_context& app) : ioc_(ioc), app_(app), acceptor_(ioc) {
   register_cache_routes(app_.routes);
   register_misc_routes(app_.routes);
+  register_project_routes(app_.routes);
 }
 
 std::uint16_t server::listen() {

@@ -16,12 +16,16 @@ BOOST_AUTO_TEST_CASE(migrate_up_twice_down_up) {
   std::map<std::string, std::string> env{{"SKILLMEAT_HOME", d.path().string()}};
   auto up = run_projcache({"migrate", "up"}, env);
   BOOST_TEST(up.code == 0);
-  BOOST_TEST(up.out.find("applied 1 migration(s)") != std::string::npos);
+  BOOST_TEST(up.out.find("applied 2 migration(s)") != std::string::npos);
   BOOST_TEST(run_projcache({"migrate", "up"}, env).out.find("applied 0 migration(s)") != std::string::npos);
   auto down = run_projcache({"migrate", "down"}, env);
-  BOOST_TEST(down.out.find("schema version 0") != std::string::npos);
+  BOOST_TEST(down.code == 0);
+  BOOST_TEST(down.out.find("schema version 1") != std::string::npos);
+  BOOST_TEST(run_projcache({"migrate", "status"}, env).out.find("pending 2_registered_projects") != std::string::npos);
   BOOST_TEST(run_projcache({"migrate", "up"}, env).code == 0);
-  BOOST_TEST(run_projcache({"migrate", "status"}, env).out.find("applied 1_initial") != std::string::npos);
+  auto status = run_projcache({"migrate", "status"}, env).out;
+  BOOST_TEST(status.find("applied 1_initial") != std::string::npos);
+  BOOST_TEST(status.find("applied 2_registered_projects") != std::string::npos);
   BOOST_TEST(run_projcache({"check"}, env).out.find("quick_check: ok") != std::string::npos);
 }
 

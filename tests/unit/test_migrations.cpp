@@ -37,11 +37,14 @@ BOOST_AUTO_TEST_CASE(fresh_up_twice_is_a_noop) {
   temp_dir d;
   connection c((d.path() / "m.db").string());
   migrator m(c);
-  BOOST_TEST(m.up() == 1);
+  const int n = static_cast<int>(parse_migrations(embedded_migrations()).size());
+  BOOST_TEST(n >= 2);
+  BOOST_TEST(m.up() == n);
   auto before = schema_of(c);
   BOOST_TEST(m.up() == 0);
   BOOST_TEST(schema_of(c) == before);
-  for (const char* table : {"projects", "artifacts", "artifact_metadata", "marketplace", "cache_metadata", "file_fingerprints"})
+  for (const char* table : {"projects", "artifacts", "artifact_metadata", "marketplace", "cache_metadata", "file_fingerprints",
+                            "registered_projects"})
     BOOST_TEST(c.query_int(std::string("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='") + table + "'") == 1);
   BOOST_TEST(c.query_int("SELECT COUNT(*) FROM sqlite_master WHERE type='trigger'") == 2);
 }
@@ -52,7 +55,8 @@ BOOST_AUTO_TEST_CASE(down_then_up_restores_the_schema) {
   migrator m(c);
   m.up();
   auto before = schema_of(c);
-  BOOST_TEST(m.down(1) == 1);
+  const int n = m.current_version();
+  BOOST_TEST(m.down(n) == n);
   BOOST_TEST(m.current_version() == 0);
   BOOST_TEST(c.query_int("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='projects'") == 0);
   BOOST_TEST(m.down(1) == 0);

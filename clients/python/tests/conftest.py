@@ -51,3 +51,33 @@ def wait_for(cond, timeout=15.0):
             return False
         time.sleep(0.01)
     return True
+
+
+def pytest_configure(config):
+    """The run for a current websockets must really import it, not fall back to Debian 12's."""
+    expected = os.environ.get("PROJCACHE_EXPECT_WEBSOCKETS")
+    if expected:
+        import websockets
+        if websockets.__version__.split(".")[0] != expected:
+            raise pytest.UsageError(f"expected websockets {expected}.x on PYTHONPATH, found {websockets.__version__} "
+                                    f"at {websockets.__file__}: run scripts/current_pylibs.sh build/pylibs")
+
+
+def pid_of(path) -> str:
+    import base64
+    return base64.b64encode(str(path).encode()).decode()
+
+
+def outside_project(root: Path, name: str, synced: bool = False) -> Path:
+    """A project outside every search root with the world's `review` command: the collection's
+    copy (1.2.0) when synced, else an older one (1.0.0, outdated)."""
+    p = root / "outside" / name
+    text = "---\nversion: 1.2.0\n---\nnew\n" if synced else "---\nversion: 1.0.0\n---\nold\n"
+    write(p / ".claude" / "commands" / "review.md", text)
+    write(p / ".claude" / ".skillmeat-deployed.toml",
+          '[[deployed]]\nartifact_name = "review"\nartifact_type = "command"\nfrom_collection = "default"\n'
+          f'artifact_path = "commands/review.md"\ncontent_hash = "{hashlib.sha256(text.encode()).hexdigest()}"\n')
+    past = 1_600_000_000
+    for f in [p, *p.rglob("*")]:
+        os.utime(f, (past, past))
+    return p.resolve()

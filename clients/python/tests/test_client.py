@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import BINARY, wait_for
-from projcache_client import Client, EventStream, ProjcacheError, Sidecar, SidecarError
+from projcache import Client, EventStream, ProjcacheError, Sidecar, SidecarError
 
 
 def pid_of(path):
@@ -140,7 +140,7 @@ def test_sidecar_dies_with_its_parent(world, tmp_path):
     script = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))!r})
-        from projcache_client import Sidecar
+        from projcache import Sidecar
         sc = Sidecar({BINARY!r}, env={world['env']!r}).start()
         print(sc.ready["pid"], flush=True)
         time.sleep(60)

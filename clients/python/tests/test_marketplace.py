@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import BINARY, wait_for
-from projcache_client import Client, EventStream, Sidecar
+from projcache import Client, EventStream, Sidecar
 
 LISTINGS = [
     {"listing_id": "l-1", "name": "Canvas", "source_url": "https://example.com/canvas", "description": "Draw",

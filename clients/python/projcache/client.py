@@ -1,4 +1,4 @@
-"""The REST client: one method per route of contract section 5, plain dicts back."""
+"""The REST client: one method per route, plain dicts back. Only the standard library."""
 from __future__ import annotations
 
 import json
@@ -14,6 +14,13 @@ class ProjcacheError(Exception):
     def __init__(self, status: int, detail: Any):
         super().__init__(f"HTTP {status}: {detail}")
         self.status, self.detail = status, detail
+
+
+class ProjcacheUnavailable(ProjcacheError, ConnectionError):
+    """No projcache answers (not started, exited, or not available on this platform)."""
+
+    def __init__(self, detail: str):
+        super().__init__(503, detail)
 
 
 class Client:
@@ -42,6 +49,9 @@ class Client:
             except (ValueError, AttributeError):
                 detail = raw.decode(errors="replace")
             raise ProjcacheError(e.code, detail) from None
+        except OSError as e:  # refused, reset, timed out (URLError is one)
+            reason = getattr(e, "reason", e)
+            raise ProjcacheUnavailable(f"projcache at {self.base} did not answer ({reason})") from None
 
     # -- routes
     def status(self) -> dict:
@@ -83,14 +93,26 @@ class Client:
     def projects_cache_stats(self) -> dict:
         return self._request("GET", "/api/v1/projects/cache/stats")
 
+    def projects_cache_clear(self) -> dict:
+        """Empties the cache and rediscovers every project from disk."""
+        return self._request("POST", "/api/v1/projects/cache/clear")
+
+    def register_project(self, path: str) -> dict:
+        """Adds a project folder outside the search roots (persisted); answers its row after its refresh."""
+        return self._request("POST", "/api/v1/cache/projects", body={"path": str(path)})
+
+    def forget_project(self, project_id: str) -> dict:
+        """Forgets a project registered with register_project."""
+        return self._request("DELETE", "/api/v1/cache/projects/" + urllib.parse.quote(project_id, safe=""))
+
     def healthy(self) -> bool:
         try:
             return self._request("GET", "/healthz").get("status") == "ok"
-        except (OSError, ProjcacheError):
+        except ProjcacheError:
             return False
 
     def ready(self) -> bool:
         try:
             return self._request("GET", "/readyz").get("status") == "ready"
-        except (OSError, ProjcacheError):
+        except ProjcacheError:
             return False
