@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Builds projcache with AddressSanitizer + UBSan and runs the whole test suite (ctest).
+# Builds projcache with AddressSanitizer + UBSan and runs the whole test suite (ctest): unit,
+# black-box, Python (Debian 12's libraries and a current websockets), the wheel, the browser.
 # Installs the Debian packages it needs first (scripts/deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
+scripts/current_pylibs.sh build/pylibs
+scripts/wheel.sh
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPROJCACHE_SANITIZE=ON \
-  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
+  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DPROJCACHE_WHEEL_DIR="$PWD/dist" >/dev/null
 cmake --build build/test -j2
 cd build/test
 ctest --output-on-failure -j2 --timeout 600

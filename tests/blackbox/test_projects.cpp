@@ -36,10 +36,10 @@ json::object next_of_type(ws_client& c, const std::string& type) {
   return {};
 }
 
-ws_client subscribed(const live_server& srv) {
-  ws_client c(srv.port());
-  c.send(R"({"op":"subscribe","types":["project_added","project_removed"]})");
-  BOOST_REQUIRE(c.read_json().at("op").as_string() == "subscribed");
+std::unique_ptr<ws_client> subscribed(const live_server& srv) {
+  auto c = std::make_unique<ws_client>(srv.port());
+  c->send(R"({"op":"subscribe","types":["project_added","project_removed"]})");
+  BOOST_REQUIRE(c->read_json().at("op").as_string() == "subscribed");
   return c;
 }
 }  // namespace
@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(register_a_project_outside_the_search_roots_and_forget_it) 
   BOOST_TEST(s(row["status"]) == "active");  // answered after its first refresh
   BOOST_TEST(row["artifact_count"].as_int64() == 1);
   BOOST_TEST(row["artifacts"].as_array().size() == 1u);
-  auto added = next_of_type(events, "project_added");
+  auto added = next_of_type(*events, "project_added");
   BOOST_TEST(s(added["project_id"]) == id);
   BOOST_TEST(s(added["details"].at("path")) == out.string());
   BOOST_TEST(srv.get_json("/api/v1/cache/status")["total_projects"].as_int64() == 5);
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(register_a_project_outside_the_search_roots_and_forget_it) 
   auto gone = del(srv, "/api/v1/cache/projects/" + url_encode(id));
   BOOST_REQUIRE_MESSAGE(gone.status == 200, gone.body);
   BOOST_TEST(gone.json().at("removed").as_bool());
-  BOOST_TEST(s(next_of_type(events2, "project_removed")["project_id"]) == id);
+  BOOST_TEST(s(next_of_type(*events2, "project_removed")["project_id"]) == id);
   BOOST_TEST(srv.get("/api/v1/cache/projects/" + id).status == 404);
   BOOST_TEST(srv.get_json("/api/v1/cache/status")["total_projects"].as_int64() == 4);
 
@@ -141,8 +141,9 @@ BOOST_AUTO_TEST_CASE(ids_with_a_slash_are_found_raw_and_percent_encoded) {
   live_server srv;
   // Find a folder name whose id (standard base64 of the path) contains '/'.
   fs::path out;
-  for (int i = 0; i < 1000 && out.empty(); ++i) {
-    auto candidate = srv.dir.path() / "outside" / ("p" + std::to_string(i) + "\xc3\xbc");
+  // ('/' is the 6-bit group 63: "?" or "\xc3\xbf" (y with diaeresis) at the right offset.)
+  for (int i = 0; i < 30 && out.empty(); ++i) {
+    auto candidate = srv.dir.path() / "outside" / (std::string(static_cast<std::size_t>(i % 3), 'x') + "\xc3\xbc" + std::to_string(i) + (i % 2 ? "?" : "\xc3\xbf"));
     fs::create_directories(candidate);
     if (b64_id(fs::canonical(candidate)).find('/') != std::string::npos) out = candidate;
   }
@@ -168,8 +169,8 @@ BOOST_AUTO_TEST_CASE(clear_empties_and_rediscovers) {
   BOOST_TEST(body["success"].as_bool());
   BOOST_TEST(body["projects_found"].as_int64() == 5);  // the four under dev/ and the registered one
   BOOST_TEST(s(body["message"]) == "Cache cleared and 5 projects rediscovered");
-  BOOST_TEST(next_of_type(events, "project_removed").contains("project_id"));
-  BOOST_TEST(next_of_type(events, "project_added").contains("project_id"));
+  BOOST_TEST(next_of_type(*events, "project_removed").contains("project_id"));
+  BOOST_TEST(next_of_type(*events, "project_added").contains("project_id"));
   // The rows were rebuilt from disk: new rows, same derived content.
   auto after = srv.get_json("/api/v1/cache/projects/" + srv.w.app_id);
   BOOST_TEST(s(after["created_at"]) > s(before["created_at"]));
