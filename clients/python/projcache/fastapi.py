@@ -23,6 +23,7 @@ import httpx
 import websockets
 from fastapi import APIRouter, Request, Response, WebSocket
 from fastapi.responses import JSONResponse
+from starlette.routing import WebSocketRoute
 
 from ._binary import BinaryNotFound
 from .client import Client, ProjcacheUnavailable
@@ -175,7 +176,11 @@ class Projcache:
     # -- the router
     def _build_router(self) -> APIRouter:
         r = APIRouter()
-        r.add_api_websocket_route("/cache/events", self._relay_events)
+        # A plain Starlette route: FastAPI gives include_router's dependencies to its own
+        # WebSocket routes from 0.9x on, and an HTTP auth dependency (Request, Bearer header)
+        # then refuses every upgrade. The relay checks the Origin and websocket_auth itself,
+        # the same on every FastAPI version.
+        r.routes.append(WebSocketRoute("/cache/events", self._relay_events))
         r.add_api_route("/cache/{path:path}", self._proxy_cache, methods=["GET", "HEAD", "POST", "DELETE"],
                         include_in_schema=False)
         for path, methods in (("/projects/cache/refresh", ["POST"]), ("/projects/cache/stats", ["GET", "HEAD"]),

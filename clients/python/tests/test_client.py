@@ -21,7 +21,7 @@ def test_start_stop_and_every_route(world):
     sc = Sidecar(BINARY, env=world["env"]).start()
     try:
         c = Client(sc.url)
-        assert wait_for(c.ready)
+        assert c.ready()  # start() returned after /readyz said the first scan is done: no wait here
         assert c.healthy()
         app = pid_of(world["app"])
         st = c.status()
@@ -57,9 +57,25 @@ def test_typed_errors(world):
         assert e.value.status == 400
 
 
-def test_bad_start_is_reported(tmp_path):
-    with pytest.raises(SidecarError, match="exited with 2"):
+def test_bad_start_is_reported_with_the_servers_words(tmp_path):
+    with pytest.raises(SidecarError, match="exited with 2") as e:
         Sidecar(BINARY, env={"SKILLMEAT_HOME": str(tmp_path), "SKILLMEAT_CACHE_TTL_MINUTES": "soon"}).start()
+    assert "SKILLMEAT_CACHE_TTL_MINUTES" in str(e.value)  # its last stderr lines
+
+
+def test_without_wait_ready_it_returns_at_the_ready_line(world):
+    with Sidecar(BINARY, env=world["env"], wait_ready=False) as sc:
+        assert sc.ready["event"] == "ready" and sc.port > 0
+        assert wait_for(sc.client().ready)
+
+
+def test_a_binary_that_is_not_there_is_named(tmp_path, monkeypatch):
+    from projcache import BinaryNotFound
+    with pytest.raises(BinaryNotFound, match="/nonexistent/projcache"):
+        Sidecar("/nonexistent/projcache").start()
+    monkeypatch.setenv("PROJCACHE_BINARY", str(tmp_path / "missing"))
+    with pytest.raises(BinaryNotFound, match="PROJCACHE_BINARY"):
+        Sidecar().start()
 
 
 def test_api_key(world):
