@@ -20,6 +20,7 @@
 #include "db/repository.hpp"
 #include "db/store.hpp"
 #include "events/bus.hpp"
+#include "common/json_text.hpp"
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -107,7 +108,7 @@ int cmd_status(const config& cfg) {
                    {"error_projects", errors},
                    {"outdated_artifacts", repo.list_artifacts(outdated, 0, 0).total},
                    {"cache_size_bytes", static_cast<std::int64_t>(fs::file_size(cfg.cache.db_path))}};
-    std::cout << json::serialize(o) << "\n";
+    std::cout << to_json_text(o) << "\n";
     return 0;
   });
 }
@@ -128,7 +129,7 @@ int cmd_refresh(const config& cfg, std::optional<std::string> project, bool forc
     auto done = [&](cache::refresh_result r) {
       json::array errs;
       for (auto& e : r.errors) errs.emplace_back(e);
-      std::cout << json::serialize(json::object{{"success", r.success},
+      std::cout << to_json_text(json::object{{"success", r.success},
                                                 {"projects_refreshed", r.projects_refreshed},
                                                 {"changes_detected", r.changes_detected},
                                                 {"errors", std::move(errs)},

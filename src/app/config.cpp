@@ -238,12 +238,17 @@ config load_config(const flag_values& flags, env_lookup env) {
   bool key_enabled = false;
   if (auto v = env("SKILLMEAT_API_KEY_ENABLED"); v && !v->empty())
     key_enabled = as_bool("SKILLMEAT_API_KEY_ENABLED", raw{{*v}, "environment SKILLMEAT_API_KEY_ENABLED"});
+  // A blank key would let an empty X-API-Key through: a configuration error from any source.
+  auto blank = [](const std::string& k) { return k.find_first_not_of(" \t\r\n") == std::string::npos; };
   if (auto* r = get("api_key")) {
+    if (blank(r->values.at(0)))
+      throw config_error("--api-key is empty or blank: give a key, or leave the flag out to run without one");
     n.api_key = r->values.at(0);
   } else if (key_enabled) {
     auto k = env("SKILLMEAT_API_KEY");
-    if (!k || k->empty())
-      throw config_error("SKILLMEAT_API_KEY_ENABLED is true but SKILLMEAT_API_KEY is empty (from environment)");
+    if (!k || blank(*k))
+      throw config_error("SKILLMEAT_API_KEY_ENABLED is true but SKILLMEAT_API_KEY is empty or blank (from environment): "
+                         "set a key, or set SKILLMEAT_API_KEY_ENABLED=false");
     n.api_key = *k;
   }
   return c;

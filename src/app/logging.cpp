@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "common/time_format.hpp"
+#include "common/json_text.hpp"
 
 namespace logging = boost::log;
 
@@ -38,7 +39,7 @@ void setup_logging(const std::string& level, const std::string& format) {
     std::string level_name = s ? logging::trivial::to_string(*s) : "info";
     std::string text = msg ? *msg : std::string();
     if (json) {
-      out << boost::json::serialize(boost::json::object{
+      out << to_json_text(boost::json::object{
           {"ts", format_api_time(now_micros())}, {"level", level_name}, {"msg", text}});
     } else {
       out << format_api_time(now_micros()) << " [" << level_name << "] " << text;

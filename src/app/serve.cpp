@@ -25,6 +25,7 @@
 #include "events/bus.hpp"
 #include "net/app_context.hpp"
 #include "net/server.hpp"
+#include "common/json_text.hpp"
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -155,7 +156,7 @@ int cmd_serve(config cfg, const command_args& a) {
 
   std::string url = "http://" + (cfg.net.host.find(':') != std::string::npos ? "[" + cfg.net.host + "]" : cfg.net.host) +
                     ":" + std::to_string(port);
-  std::string ready = json::serialize(json::object{{"event", "ready"},
+  std::string ready = to_json_text(json::object{{"event", "ready"},
                                                    {"port", port},
                                                    {"pid", ::getpid()},
                                                    {"db", cfg.cache.db_path.string()},

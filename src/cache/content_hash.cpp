@@ -68,6 +68,14 @@ std::vector<db::fingerprint_row> fingerprint_cache::take_dirty() {
   return out;
 }
 
+void fingerprint_cache::restore_dirty(std::vector<db::fingerprint_row> rows) {
+  std::lock_guard lk(mu_);
+  for (auto& row : rows) {
+    auto path = row.path;
+    dirty_.try_emplace(std::move(path), std::move(row));
+  }
+}
+
 bool fingerprint_cache::pending(const std::string& path) const {
   std::lock_guard lk(mu_);
   return dirty_.count(path) > 0;

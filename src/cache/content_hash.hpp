@@ -31,6 +31,8 @@ class fingerprint_cache {
   void put(db::fingerprint_row row);
   // The rows put since the last call, to persist.
   std::vector<db::fingerprint_row> take_dirty();
+  // Rows taken whose write failed: pending again (newer rows of the same paths win).
+  void restore_dirty(std::vector<db::fingerprint_row> rows);
   // Put and not yet taken: seen just now, whatever the database says.
   bool pending(const std::string& path) const;
   std::size_t size() const;

@@ -10,6 +10,7 @@
 
 #include "cache/util.hpp"
 #include "db/connection.hpp"
+#include "db/error.hpp"
 #include "db/repository.hpp"
 #include "db/store.hpp"
 #include "db/transaction.hpp"
@@ -32,6 +33,27 @@ bool same_content(const db::artifact_row& a, const db::artifact_row& b) {
          a.tags == b.tags && a.aliases == b.aliases && a.metadata_json == b.metadata_json;
 }
 }  // namespace
+
+template <class F>
+bool manager::try_write(const char* what, F&& write) {
+  try {
+    write();
+  } catch (const db::db_error& e) {
+    health_.failed(what, db::describe_failure(e.sqlite_code()));
+    return false;
+  }
+  health_.succeeded();
+  return true;
+}
+
+void manager::note_store_failure(const std::string& what, int sqlite_code) {
+  health_.failed(what, db::describe_failure(sqlite_code));
+}
+
+bool manager::probe_store() {
+  return try_write("checking that the store takes writes again",
+                   [&] { repo_->set_meta("store_probe", format_api_time(now_micros())); });
+}
 
 manager::manager(settings s, events::bus& bus)
     : settings_(std::move(s)), bus_(bus), hasher_(&fingerprints_, &stats_), collections_(settings_.home) {}
@@ -180,12 +202,19 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
     return out;
   }
   pending_touches_.erase(scan.id);
-  db::transaction tx(*conn_);
-  repo_->upsert_project(p);
-  repo_->upsert_artifacts(writes);
-  repo_->delete_artifacts(out.removed);
-  repo_->upsert_fingerprints(dirty);
-  tx.commit();
+  try {
+    db::transaction tx(*conn_);
+    repo_->upsert_project(p);
+    repo_->upsert_artifacts(writes);
+    repo_->delete_artifacts(out.removed);
+    repo_->upsert_fingerprints(dirty);
+    tx.commit();
+  } catch (const db::db_error& e) {
+    fingerprints_.restore_dirty(std::move(dirty));  // written with the next write that works
+    health_.failed("writing project rows", db::describe_failure(e.sqlite_code()));
+    throw;
+  }
+  health_.succeeded();
   ++writes_since_checkpoint_;
 
   if (old && !out.changed && old->row.status == "active") {
@@ -201,13 +230,17 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
 
 void manager::flush_touches() {
   if (pending_touches_.empty() || !conn_) return;
-  db::transaction tx(*conn_);
-  auto st = conn_->prepare_cached("UPDATE projects SET last_fetched = ? WHERE id = ?");
-  for (auto& [id, t] : pending_touches_) {
-    st->bind_all(format_db_time(t), id).run();
-    st->reset();
-  }
-  tx.commit();
+  // On failure they stay pending, for the next flush.
+  bool ok = try_write("writing fetch times", [&] {
+    db::transaction tx(*conn_);
+    auto st = conn_->prepare_cached("UPDATE projects SET last_fetched = ? WHERE id = ?");
+    for (auto& [id, t] : pending_touches_) {
+      st->bind_all(format_db_time(t), id).run();
+      st->reset();
+    }
+    tx.commit();
+  });
+  if (!ok) return;
   pending_touches_.clear();
   ++writes_since_checkpoint_;
 }
@@ -230,7 +263,7 @@ void manager::mark_error(const std::string& id, const fs::path& path, const std:
   p.status = "error";
   p.error_message = message;
   p.updated_at = now;
-  repo_->upsert_project(p);
+  try_write("recording a refresh error", [&] { repo_->upsert_project(p); });
   publish_snapshot(id, make_project_entry(std::move(p), std::move(rows)));
 }
 
@@ -243,24 +276,28 @@ bool manager::add_project(const fs::path& resolved) {
   p.name = resolved.filename().string();
   p.created_at = p.updated_at = now_micros();
   p.status = "stale";
-  repo_->upsert_project(p);
+  try_write("adding a project", [&] { repo_->upsert_project(p); });
   publish_snapshot(id, make_project_entry(std::move(p), {}));
   return true;
 }
 
 void manager::remove_project(const std::string& id) {
-  (void)repo_->delete_project(id);
+  try_write("removing a project", [&] { (void)repo_->delete_project(id); });
   publish_snapshot(id, nullptr);
 }
 
 std::int64_t manager::invalidate(const std::optional<std::string>& id) {
   flush_touches();  // or a pending fetch time would overwrite the NULL
-  std::int64_t n = repo_->invalidate(id);
+  if (id) pending_touches_.erase(*id);
+  else pending_touches_.clear();
+  try_write("invalidating", [&] { repo_->invalidate(id); });
   auto base = snap_.get();
+  std::int64_t n = 0;
   auto s = std::make_shared<snapshot>(*base);
   s->generation = base->generation + 1;
   for (auto& p : s->projects_sorted) {
     if (id && p->row.id != *id) continue;
+    ++n;
     auto e = std::make_shared<project_entry>(*p);
     e->row.last_fetched.reset();
     e->row.status = "stale";
@@ -292,6 +329,8 @@ void manager::reload_marketplace() {
   market_ = std::move(all);
 }
 
-void manager::set_meta(const std::string& key, const std::string& value) { repo_->set_meta(key, value); }
+bool manager::set_meta(const std::string& key, const std::string& value) {
+  return try_write("writing cache metadata", [&] { repo_->set_meta(key, value); });
+}
 
 }  // namespace projcache::cache

@@ -17,6 +17,7 @@
 #include "cache/queries.hpp"
 #include "cache/scanner.hpp"
 #include "cache/snapshot.hpp"
+#include "cache/store_health.hpp"
 #include "db/types.hpp"
 
 namespace projcache::db {
@@ -100,7 +101,16 @@ class manager {
   std::vector<std::filesystem::path> explicit_projects() const;
   bool is_registered(const std::filesystem::path& resolved) const;
 
-  // ---- writes (the write strand only)
+  // ---- the store's health: a failed write is recorded here, not fatal (any thread)
+  bool store_degraded() const { return health_.degraded(); }
+  // Records a failed write made outside the manager's own methods (WAL upkeep).
+  void note_store_failure(const std::string& what, int sqlite_code);
+  // A small write that tells whether the store takes writes again (the write strand).
+  bool probe_store();
+
+  // ---- writes (the write strand only). Only apply_scan and clear throw when the store fails
+  // (the refresh is then retried, or the clear refused); the others record the failure, and
+  // their change is served from memory all the same.
   // Registers a resolved project path, persisted; false when it was registered already.
   bool register_project(const std::filesystem::path& resolved);
   // Forgets a registered path; false when it was not registered.
@@ -140,7 +150,7 @@ class manager {
   // ANALYZE when never done, older than a week, or after a VACUUM.
   bool analyze_if_due(micros now, bool force);
   void replace_marketplace(const std::vector<db::marketplace_row>& fresh, micros drop_older_than);
-  void set_meta(const std::string& key, const std::string& value);
+  bool set_meta(const std::string& key, const std::string& value);
 
   // ---- shared with the scans
   collection_store& collections() { return collections_; }
@@ -151,6 +161,9 @@ class manager {
 
  private:
   void load();
+  // Runs one write; a store failure is recorded in health_ (logged once per kind), not thrown.
+  template <class F>
+  bool try_write(const char* what, F&& write);
   void publish_snapshot(const std::string& id, project_ptr entry);
   void reload_marketplace();
   int writes_since_checkpoint_ = 0;
@@ -163,6 +176,7 @@ class manager {
   std::unique_ptr<db::connection> conn_;
   std::unique_ptr<db::repository> repo_;
   snapshot_holder snap_;
+  store_health health_;
   fingerprint_cache fingerprints_;
   hash_stats stats_;
   content_hasher hasher_;

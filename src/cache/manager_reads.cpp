@@ -136,6 +136,7 @@ status_view manager::status() const {
   v.hits = hits_.load();
   v.misses = misses_.load();
   if (v.hits + v.misses > 0) v.hit_rate = static_cast<double>(v.hits) / static_cast<double>(v.hits + v.misses);
+  v.store = health_.state();
   return v;
 }
 

@@ -16,6 +16,7 @@
 
 #include "cache/manager.hpp"
 #include "events/bus.hpp"
+#include "common/json_text.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -34,7 +35,7 @@ std::optional<std::string> text_of(const json::object& o, std::string_view key) 
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::nullopt;
   if (it->value().is_string()) return std::string(it->value().as_string());
-  return json::serialize(it->value());
+  return to_json_text(it->value());
 }
 
 struct response {
@@ -149,7 +150,7 @@ std::optional<std::vector<db::marketplace_row>> parse_listings(const std::string
     for (auto& kv : o)
       if (kv.key() != "listing_id" && kv.key() != "name" && kv.key() != "source_url" && kv.key() != "description")
         data[kv.key()] = kv.value();
-    r.data = json::serialize(data);
+    r.data = to_json_text(data);
     rows.push_back(std::move(r));
   }
   return rows;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/store_health.hpp"
 #include "cache/snapshot.hpp"
 
 namespace projcache::cache {
@@ -75,6 +76,7 @@ struct status_view {
   std::uint64_t hits = 0, misses = 0;
   std::optional<double> hit_rate;
   std::uint64_t generation = 0;
+  store_state store;
   bool operator==(const status_view&) const = default;
 };
 

@@ -29,7 +29,8 @@ refresh_job::refresh_job(asio::io_context& ioc, manager& m)
     : mgr_(m),
       strand_(asio::make_strand(ioc)),
       pool_(static_cast<std::size_t>(std::max(1, m.config().scan_threads))),
-      tick_(strand_) {
+      tick_(strand_),
+      probe_(strand_) {
   mgr_.set_on_stale_read([this](const std::string& id) { refresh_project(id, false, nullptr); });
 }
 
@@ -104,16 +105,36 @@ void refresh_job::pump() {
     auto it = jobs_.find(id);
     if (it != jobs_.end()) start_attempt(*it->second);
   }
+  if (jobs_.empty()) mgr_.flush_touches();  // quiet: write the batched fetch times now
   try {
-    if (jobs_.empty()) mgr_.flush_touches();  // quiet: write the batched fetch times now
     mgr_.maintain_wal();  // events are out by now
-  } catch (const std::exception& e) {
-    BOOST_LOG_TRIVIAL(warning) << "database upkeep failed: " << e.what();
+  } catch (const db::db_error& e) {
+    mgr_.note_store_failure("checkpointing the WAL", e.sqlite_code());
   }
+  if (mgr_.store_degraded()) arm_store_probe();
+}
+
+// While the store refuses writes, a small write every retry interval tells when it takes them
+// again; then what failed for that reason is refreshed once more.
+void refresh_job::arm_store_probe() {
+  if (probe_armed_ || stopped_) return;
+  probe_armed_ = true;
+  auto every = std::chrono::duration<double>(std::max(1.0, mgr_.config().retry_base_seconds));
+  probe_.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(every));
+  probe_.async_wait([this](boost::system::error_code ec) {
+    probe_armed_ = false;
+    if (ec || stopped_) return;
+    if (!mgr_.probe_store()) return arm_store_probe();
+    auto ids = std::move(store_failed_);
+    store_failed_.clear();
+    for (auto& id : ids)
+      if (auto p = mgr_.project(id)) enqueue(id, p->row.path, std::make_shared<collection_memo>(), nullptr);
+  });
 }
 
 void refresh_job::start_attempt(job& j) {
   j.running = true;
+  j.store_failure = false;
   ++j.attempt;
   ++in_flight_;
   int seen = max_seen_.load();
@@ -192,8 +213,11 @@ void refresh_job::on_scan_done(const std::string& id, std::uint64_t token, proje
       publish(static_cast<int>(events::event_type::refresh_completed), id, &r, &outcome, detail::ms_since(j.started));
       finish(id, std::move(r));
     } catch (const db::db_error& e) {
-      BOOST_LOG_TRIVIAL(warning) << "writing project " << id << " failed: " << e.what();
-      attempt_failed(j, std::string("database: ") + e.what(), true);
+      // Logged once per kind by the store's health; retried, then again once writes work.
+      j.store_failure = true;
+      store_failed_.insert(id);
+      attempt_failed(j, "the cache database could not be written (" + db::describe_failure(e.sqlite_code()) +
+                            "); it is retried once writes work again", true);
     }
   }
   pump();
@@ -207,8 +231,8 @@ void refresh_job::attempt_failed(job& j, const std::string& message, bool retrya
       ++counters_.retries;
     }
     double delay = mgr_.config().retry_base_seconds * std::pow(2.0, j.attempt - 1);
-    BOOST_LOG_TRIVIAL(info) << "refresh of " << j.path << " failed (attempt " << j.attempt
-                            << "), retrying in " << delay << " s: " << message;
+    BOOST_LOG_SEV(boost::log::trivial::logger::get(), j.store_failure ? boost::log::trivial::debug : boost::log::trivial::info)
+        << "refresh of " << j.path << " failed (attempt " << j.attempt << "), retrying in " << delay << " s: " << message;
     j.timer.expires_after(std::chrono::milliseconds(static_cast<long>(delay * 1000)));
     j.timer.async_wait([this, id = j.id](boost::system::error_code ec) {
       if (ec || stopped_) return;
@@ -219,12 +243,9 @@ void refresh_job::attempt_failed(job& j, const std::string& message, bool retrya
     });
     return;
   }
-  BOOST_LOG_TRIVIAL(warning) << "refresh of " << j.path << " failed: " << message;
-  try {
-    mgr_.mark_error(j.id, j.path, message);
-  } catch (const std::exception& e) {
-    BOOST_LOG_TRIVIAL(error) << "cannot record the error of " << j.id << ": " << e.what();
-  }
+  BOOST_LOG_SEV(boost::log::trivial::logger::get(), j.store_failure ? boost::log::trivial::debug : boost::log::trivial::warning)
+      << "refresh of " << j.path << " failed: " << message;
+  mgr_.mark_error(j.id, j.path, message);
   refresh_result r;
   r.success = false;
   r.errors.push_back(message);

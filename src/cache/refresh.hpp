@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +108,9 @@ class refresh_job {
   // Adds a found project not cached yet, with its project_added event; false when known.
   bool add_found(const std::filesystem::path& path);
   void schedule_tick();
+  void arm_store_probe();
+  // Scans projects whether stale or not (the start-up check of what the last run cached).
+  void verify_cached(const std::vector<std::string>& ids);
   void record_progress(std::size_t done, std::size_t total, bool finished);
   void publish(int type, const std::string& project_id, const refresh_result* r,
                const apply_outcome* o, double duration_ms);
@@ -115,6 +119,9 @@ class refresh_job {
   strand_type strand_;
   boost::asio::thread_pool pool_;
   boost::asio::steady_timer tick_;
+  boost::asio::steady_timer probe_;  // while the store refuses writes
+  bool probe_armed_ = false;
+  std::set<std::string> store_failed_;  // projects whose refresh failed for the store
   std::map<std::string, std::unique_ptr<job>> jobs_;
   std::deque<std::string> queue_;
   int in_flight_ = 0;

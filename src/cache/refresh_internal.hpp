@@ -36,6 +36,7 @@ struct refresh_job::job {
   int attempt = 0;
   bool running = false;
   bool rerun = false;
+  bool store_failure = false;  // the last attempt failed to write, not to read
   std::uint64_t token = 0;
   std::vector<done_fn> waiters, next_waiters;
   std::shared_ptr<collection_memo> memo;

@@ -22,8 +22,16 @@ void refresh_job::start() {
     std::lock_guard lk(sched_mu_);
     sched_.is_running = background;
   }
-  refresh_all(false, [this](refresh_result r) {
+  // Projects still fresh from the last run are not looked at by the first pass, so an edit made
+  // while the server was down would stay hidden until their TTL ran out: verify them against
+  // the disk right after it (the stat fingerprints make an unchanged one almost free).
+  std::vector<std::string> fresh_at_start;
+  micros now = now_micros();
+  for (auto& [id, p] : mgr_.current()->projects)
+    if (!mgr_.is_stale(*p, now)) fresh_at_start.push_back(id);
+  refresh_all(false, [this, fresh = std::move(fresh_at_start)](refresh_result r) {
     ready_ = true;
+    verify_cached(fresh);
     if (auto c = mgr_.corruption()) {
       events::event e;
       e.type = events::event_type::cache_rebuilt;
@@ -38,11 +46,20 @@ void refresh_job::start() {
   if (background) asio::post(strand_, [this] { schedule_tick(); });
 }
 
+void refresh_job::verify_cached(const std::vector<std::string>& ids) {
+  if (ids.empty() || stopped_) return;
+  BOOST_LOG_TRIVIAL(info) << "verifying " << ids.size() << " cached project(s) against the disk";
+  auto memo = std::make_shared<collection_memo>();
+  for (auto& id : ids)
+    if (auto p = mgr_.project(id)) enqueue(id, p->row.path, memo, nullptr);
+}
+
 void refresh_job::stop() {
   if (stopped_.exchange(true)) return;
   running_ = false;
   asio::post(strand_, [this] {
     tick_.cancel();
+    probe_.cancel();
     for (auto& [_, j] : jobs_) j->timer.cancel();
   });
   std::lock_guard lk(sched_mu_);
@@ -208,14 +225,11 @@ void refresh_job::refresh_all(bool force, done_fn done) {
 // Progress survives in cache_metadata, so SkillMeat's own reader sees it too (one small write
 // every 50 projects; the status route reads the in-memory copy).
 void refresh_job::record_progress(std::size_t done, std::size_t total, bool finished) {
-  try {
-    if (done == 0 && !finished) mgr_.set_meta("last_full_refresh_start", format_api_time(now_micros()));
-    mgr_.set_meta("full_refresh_projects_done", std::to_string(done));
-    mgr_.set_meta("full_refresh_projects_total", std::to_string(total));
-    if (finished) mgr_.set_meta("last_full_refresh_end", format_api_time(now_micros()));
-  } catch (const std::exception& e) {
-    BOOST_LOG_TRIVIAL(warning) << "cannot record refresh progress: " << e.what();
-  }
+  // A store that refuses writes records that itself; progress is also kept in memory.
+  if (done == 0 && !finished) mgr_.set_meta("last_full_refresh_start", format_api_time(now_micros()));
+  mgr_.set_meta("full_refresh_projects_done", std::to_string(done));
+  mgr_.set_meta("full_refresh_projects_total", std::to_string(total));
+  if (finished) mgr_.set_meta("last_full_refresh_end", format_api_time(now_micros()));
 }
 
 }  // namespace projcache::cache

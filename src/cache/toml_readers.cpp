@@ -1,4 +1,5 @@
 #include "cache/toml_readers.hpp"
+#include "common/json_text.hpp"
 
 #include <boost/json.hpp>
 #include <fstream>
@@ -179,7 +180,7 @@ read_result<collection_file> read_collection(const fs::path& file) {
         art.resolved_version = opt_string(*t, "resolved_version");
         art.tags = string_list(*t, "tags");
         if (auto* md = opt_table(*t, "metadata")) {
-          art.metadata_json = boost::json::serialize(to_json(*md));
+          art.metadata_json = to_json_text(to_json(*md));
           art.metadata_version = lenient_text(*md, "version");
           art.metadata_description = lenient_text(*md, "description");
           art.metadata_tags = lenient_list(*md, "tags");

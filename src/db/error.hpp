@@ -29,6 +29,19 @@ class db_error : public std::runtime_error {
   int code_;
 };
 
+// What a failed statement means for a user, without SQLite's words: "the disk is full", ...
+inline std::string describe_failure(int sqlite_code) {
+  switch (sqlite_code & 0xff) {  // the primary code of an extended one
+    case 13: return "the disk is full";                                   // SQLITE_FULL
+    case 8: return "the database file is read-only";                      // SQLITE_READONLY
+    case 10: return "the disk reported an I/O error";                     // SQLITE_IOERR
+    case 14: return "the database file cannot be opened";                 // SQLITE_CANTOPEN
+    case 5: case 6: return "another process holds the database locked";   // SQLITE_BUSY, LOCKED
+    case 11: case 26: return "the database file is damaged";              // SQLITE_CORRUPT, NOTADB
+    default: return "the database refused a write";
+  }
+}
+
 }  // namespace projcache::db
 
 template <>

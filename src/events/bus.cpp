@@ -58,6 +58,7 @@ replay bus::events_after_locked(std::uint64_t since) const {
   std::uint64_t oldest = ring_.empty() ? seq_ + 1 : ring_.front()->seq;
   if (since > seq_ || since + 1 < oldest) {
     r.too_old = true;
+    r.from_future = since > seq_;
     return r;
   }
   for (auto& e : ring_)

@@ -21,6 +21,7 @@ using event_ptr = std::shared_ptr<const published_event>;
 
 struct replay {
   bool too_old = false;  // since is older than the ring holds (or from the future)
+  bool from_future = false;  // since is past the newest seq: not from this run
   std::vector<event_ptr> events;
   std::uint64_t current_seq = 0;
 };

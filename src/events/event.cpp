@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "common/time_format.hpp"
+#include "common/json_text.hpp"
 
 namespace projcache::events {
 
@@ -83,7 +84,7 @@ std::string to_json(const event& e, std::optional<std::uint64_t> seq, std::int64
   else
     o["error"] = nullptr;
   o["details"] = std::move(details);
-  return boost::json::serialize(o);
+  return to_json_text(o);
 }
 
 }  // namespace projcache::events

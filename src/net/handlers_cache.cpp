@@ -13,6 +13,7 @@
 #include "net/query.hpp"
 #include "net/refresh_await.hpp"
 #include "net/responses.hpp"
+#include "common/json_text.hpp"
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -32,7 +33,7 @@ template <class Build>
 response cached_json(request_context& c, Build&& build) {
   auto generation = c.app.mgr.current()->generation;
   auto hit = c.app.bodies.find(c.req.target(), generation);
-  if (!hit) hit = c.app.bodies.put(c.req.target(), generation, json::serialize(build()));
+  if (!hit) hit = c.app.bodies.put(c.req.target(), generation, to_json_text(build()));
   auto res = shared_response(c.req, http::status::ok, hit->body, "application/json");
   res.set(http::field::etag, hit->etag);
   return res;
@@ -92,6 +93,10 @@ json::object status_json(const status_inputs& in) {
       {"dropped_clients", in.dropped_clients},
       {"refresh_progress", std::move(progress)},
       {"generation", s.generation},
+      {"store", json::object{{"degraded", s.store.degraded},
+                             {"detail", opt_json(s.store.detail)},
+                             {"since", time_or_null(s.store.since)},
+                             {"failed_writes", s.store.failed_writes}}},
   };
 }
 
@@ -104,7 +109,7 @@ awaitable_response get_status(request_context& c) {
   if (app.watcher) in.watcher = app.watcher->state();
   auto hit = app.status_body.find(in);
   if (!hit) {
-    auto body = json::serialize(status_json(in));
+    auto body = to_json_text(status_json(in));
     hit = app.status_body.put(std::move(in), std::move(body));
   }
   auto res = shared_response(c.req, http::status::ok, hit->body, "application/json");

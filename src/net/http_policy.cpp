@@ -55,6 +55,28 @@ bool same_origin(std::string_view origin, std::string_view host_header) {
   return false;
 }
 
+namespace {
+bool loopback_origin(std::string_view origin) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (!origin.starts_with(scheme)) continue;
+    auto host = ascii_lower(origin.substr(scheme.size()));
+    auto bare = host.starts_with("[") ? host.substr(0, host.find(']') + 1) : host.substr(0, host.find(':'));
+    return bare == "localhost" || bare == "127.0.0.1" || bare == "[::1]";
+  }
+  return false;
+}
+}  // namespace
+
+bool page_origin_allowed(const options& o, std::optional<std::string_view> origin, std::string_view host_header) {
+  return !origin || origin_allowed(o, *origin) || same_origin(*origin, host_header) || loopback_origin(*origin);
+}
+
+bool is_json_content_type(std::optional<std::string_view> content_type) {
+  if (!content_type) return false;
+  auto t = ascii_lower(trim(content_type->substr(0, content_type->find(';'))));
+  return t == "application/json";
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   // Compares every byte of the longer input, whatever differs first.
   std::size_t n = std::max(a.size(), b.size());

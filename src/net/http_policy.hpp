@@ -13,6 +13,12 @@ bool host_allowed(const options& o, std::string_view host_header);
 bool origin_allowed(const options& o, std::string_view origin);
 // A page served by projcache itself (the dashboard) connects from its own origin.
 bool same_origin(std::string_view origin, std::string_view host_header);
+// The pages that may open the event stream or change state: a CORS origin, our own origin (the
+// dashboard), or any loopback origin. A request without Origin (curl, a server) is no page.
+bool page_origin_allowed(const options& o, std::optional<std::string_view> origin, std::string_view host_header);
+// A state-changing body must be JSON: text/plain and form bodies are what a foreign page can
+// send without a CORS preflight.
+bool is_json_content_type(std::optional<std::string_view> content_type);
 
 enum class auth_result { ok, missing, invalid };
 // key_header: X-API-Key; subprotocols: Sec-WebSocket-Protocol (may carry "apikey.<key>").

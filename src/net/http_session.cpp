@@ -53,12 +53,24 @@ void add_cors(response& res, const request& req, const options& o) {
   }
 }
 
+// A state-changing request from a foreign page, or with a body that is not JSON, is refused
+// before routing, key or no key: a page on any site can POST text/plain without a preflight.
+std::optional<response> refuse_write(const request& req, const options& o) {
+  auto m = req.method();
+  if (m != http::verb::post && m != http::verb::put && m != http::verb::patch && m != http::verb::delete_)
+    return std::nullopt;
+  if (!page_origin_allowed(o, header(req, "Origin"), req[http::field::host]))
+    return error_response(req, http::status::forbidden, "Origin not allowed");
+  if (!req.body().empty() && !is_json_content_type(header(req, "Content-Type")))
+    return error_response(req, http::status::unsupported_media_type, "Content-Type must be application/json");
+  return std::nullopt;
+}
+
 // Checks of an upgrade request; the failure response, or nothing when it may proceed.
 std::optional<response> refuse_upgrade(const request& req, app_context& app, std::string& subprotocol) {
   if (!host_allowed(app.opts, req[http::field::host]))
     return error_response(req, http::status::bad_request, "Invalid host header");
-  if (auto origin = header(req, "Origin");
-      origin && !origin_allowed(app.opts, *origin) && !same_origin(*origin, req[http::field::host]))
+  if (!page_origin_allowed(app.opts, header(req, "Origin"), req[http::field::host]))
     return error_response(req, http::status::forbidden, "Origin not allowed");
   auto r = check_api_key(app.opts, header(req, "X-API-Key"), header(req, "Sec-WebSocket-Protocol"), &subprotocol);
   if (r != auth_result::ok) return auth_failure(req, r);
@@ -95,6 +107,8 @@ asio::awaitable<response> dispatch(const request& req, app_context& app) {
   } else if (auto a = needs_key(path) ? check_api_key(app.opts, header(req, "X-API-Key")) : auth_result::ok;
              a != auth_result::ok) {
     res = auth_failure(req, a);
+  } else if (auto refusal = refuse_write(req, app.opts)) {
+    res = std::move(*refusal);
   } else {
     auto m = app.routes.find(path, req.method() == http::verb::head ? http::verb::get : req.method());
     if (m.path_known) route = m.pattern;

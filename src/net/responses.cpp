@@ -1,4 +1,5 @@
 #include "net/responses.hpp"
+#include "common/json_text.hpp"
 
 #include <boost/json.hpp>
 
@@ -30,7 +31,7 @@ response shared_response(const request& req, http::status status, std::shared_pt
 }
 
 response json_response(const request& req, http::status status, const boost::json::value& body) {
-  return text_response(req, status, boost::json::serialize(body), "application/json");
+  return text_response(req, status, to_json_text(body), "application/json");
 }
 
 response error_response(const request& req, http::status status, std::string_view detail) {

@@ -20,6 +20,7 @@
 #include "net/app_context.hpp"
 #include "net/write_combining_stream.hpp"
 #include "net/ws_frame.hpp"
+#include "common/json_text.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -57,7 +58,7 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   void unsubscribe();
   bool wanted(const events::published_event& e) const;
   void request_close(websocket::close_code code, std::string reason);
-  void error_reply(const std::string& detail) { send(json::serialize(json::object{{"op", "error"}, {"detail", detail}})); }
+  void error_reply(const std::string& detail) { send(to_json_text(json::object{{"op", "error"}, {"detail", detail}})); }
 
   websocket::stream<write_combining_stream> ws_;
   app_context& app_;
@@ -332,11 +333,13 @@ void ws_session::subscribe(const json::object& o) {
       other_run ? std::nullopt : since);
   bus_id_ = id;
   last_seq_ = replay.current_seq;
-  send(json::serialize(json::object{{"op", "subscribed"}, {"seq", replay.current_seq}, {"epoch", app_.bus.epoch()}}));
+  send(to_json_text(json::object{{"op", "subscribed"}, {"seq", replay.current_seq}, {"epoch", app_.bus.epoch()}}));
   if (since && (other_run || replay.too_old)) {
     events::event e;
     e.type = events::event_type::resync_required;
-    e.extra = {{"reason", other_run ? "epoch is not this server run" : "since is older than the kept events"}};
+    e.extra = {{"reason", other_run              ? "epoch is not this server run"
+                          : replay.from_future ? "since is ahead of the newest event: it is not from this server run"
+                                               : "since is older than the kept events"}};
     send(events::to_json(e, std::nullopt, now_micros()));
     return;
   }

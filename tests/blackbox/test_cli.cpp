@@ -54,6 +54,15 @@ BOOST_AUTO_TEST_CASE(bad_configuration_exits_2_naming_the_key) {
   BOOST_TEST(f.err.find("config.toml") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_blank_api_key_does_not_start_the_server) {
+  temp_dir d;
+  for (const char* blank : {"", "   "}) {
+    auto r = run_projcache({"serve", "--port", "0", "--api-key", blank}, {{"SKILLMEAT_HOME", d.path().string()}});
+    BOOST_TEST(r.code == 2);
+    BOOST_TEST(r.err.find("--api-key is empty or blank") != std::string::npos);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(sidecar_handshake_lock_and_graceful_stop) {
   temp_dir d;
   auto w = build_reference_world(d.path());

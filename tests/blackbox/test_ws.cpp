@@ -94,7 +94,11 @@ BOOST_AUTO_TEST_CASE(replay_after_reconnect_and_resync) {
   BOOST_TEST(r.at("seq").is_null());
   ws_client future(srv.port());
   subscribe(future, R"({"op":"subscribe","since":999999})");
-  BOOST_TEST(type_of(future.read_json()) == "resync_required");
+  auto ahead = future.read_json();
+  BOOST_TEST(type_of(ahead) == "resync_required");
+  BOOST_TEST(ahead.at("details").at("reason").as_string() ==
+             "since is ahead of the newest event: it is not from this server run");
+  BOOST_TEST(r.at("details").at("reason").as_string() == "epoch is not this server run");
 }
 
 BOOST_AUTO_TEST_CASE(auth_and_origin) {

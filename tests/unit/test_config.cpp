@@ -96,6 +96,18 @@ BOOST_AUTO_TEST_CASE(api_key_from_skillmeat_environment) {
   BOOST_TEST(load_config({}, lookup).net.api_key.value() == "k");
   fake_env["SKILLMEAT_API_KEY_ENABLED"] = "false";
   BOOST_TEST(!load_config({}, lookup).net.api_key);
+  fake_env["SKILLMEAT_API_KEY_ENABLED"] = "true";
+  fake_env["SKILLMEAT_API_KEY"] = "  ";
+  BOOST_CHECK_THROW(load_config({}, lookup), config_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_blank_api_key_flag_is_refused) {
+  // An empty key would let an empty X-API-Key through every route.
+  for (const char* blank : {"", " ", "\t "})
+    BOOST_CHECK_EXCEPTION(load_config({{"api_key", {blank}}}, lookup), config_error, [](const config_error& e) {
+      return std::string(e.what()).find("--api-key is empty or blank") != std::string::npos;
+    });
+  BOOST_TEST(load_config({{"api_key", {"k"}}}, lookup).net.api_key.value() == "k");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -65,7 +65,9 @@ BOOST_AUTO_TEST_CASE(replay_after_since_and_too_old) {
   BOOST_TEST(r.events.front()->seq == 4u);
   BOOST_TEST(!b.events_after(2).too_old);  // 3 is still kept, so nothing was missed
   BOOST_TEST(b.events_after(1).too_old);
+  BOOST_TEST(!b.events_after(1).from_future);
   BOOST_TEST(b.events_after(7).too_old);   // from the future: another run
+  BOOST_TEST(b.events_after(7).from_future);
   BOOST_TEST(b.events_after(6).events.empty());
 }
 

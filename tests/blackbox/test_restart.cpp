@@ -1,0 +1,45 @@
+// What a restart must not hide: edits made while the server was down.
+#include <boost/test/unit_test.hpp>
+#include <csignal>
+
+#include "server_fixture.hpp"
+
+using namespace projcache::test;
+namespace json = boost::json;
+
+namespace {
+std::string drift_of(const live_server& srv, const std::string& project_id, const std::string& artifact_id) {
+  auto detail = srv.get_json("/api/v1/cache/projects/" + url_encode(project_id));
+  for (auto& a : detail["artifacts"].as_array())
+    if (a.at("id").as_string() == artifact_id) return std::string(a.at("drift").as_string());
+  return "absent";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(restart)
+
+BOOST_AUTO_TEST_CASE(an_edit_made_while_the_server_was_down_shows_up_after_a_restart) {
+  live_server srv;
+  const std::string canvas = srv.w.app_id + ":.claude:skill:canvas-design";
+  BOOST_REQUIRE(drift_of(srv, srv.w.app_id, canvas) == "synced");
+  BOOST_REQUIRE(srv.proc->stop(SIGTERM) == 0);
+
+  // Edited locally while nobody watched; the cached rows are still fresh (TTL 6 h).
+  write_file(srv.w.dev / "app/.claude/skills/canvas-design/SKILL.md", "edited while the server was down\n");
+  srv.proc = std::make_unique<server_process>(std::vector<std::string>{}, srv.env);
+  BOOST_REQUIRE(eventually([&] { return srv.get("/readyz").status == 200; }));
+
+  // Without a refresh or a watcher event, the start-up check finds it and says so.
+  BOOST_TEST(eventually([&] { return drift_of(srv, srv.w.app_id, canvas) == "modified"; }));
+  ws_client c(srv.port());
+  c.send(R"({"op":"subscribe","since":0,"types":["changes_detected"]})");
+  BOOST_REQUIRE(c.read_json().at("op").as_string() == "subscribed");
+  auto ev = c.read_json().as_object();
+  BOOST_TEST(ev["project_id"].as_string() == srv.w.app_id);
+  auto& changed = ev["details"].at("changed").as_array();
+  BOOST_TEST((std::find(changed.begin(), changed.end(), json::value(canvas)) != changed.end()));
+  // An unchanged project was verified too, and stays as it was.
+  BOOST_TEST(srv.get_json("/api/v1/cache/projects/" + url_encode(srv.w.web_id))["artifact_count"].as_int64() == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

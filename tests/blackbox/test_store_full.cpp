@@ -1,0 +1,125 @@
+// A full disk under the database: the server keeps serving from memory, says the store is
+// degraded, marks what it could not write, and resumes by itself when space returns.
+// The disk is a real one: a 2 MiB tmpfs (the suite runs as root, as CI does).
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "server_fixture.hpp"
+
+using namespace projcache::test;
+namespace json = boost::json;
+
+namespace {
+struct small_disk {
+  fs::path dir;
+  small_disk(fs::path d, const char* size) : dir(std::move(d)) {
+    fs::create_directories(dir);
+    std::string opts = std::string("size=") + size;
+    BOOST_REQUIRE_MESSAGE(::mount("tmpfs", dir.c_str(), "tmpfs", 0, opts.c_str()) == 0,
+                          "mounting a tmpfs needs root: " << std::strerror(errno));
+  }
+  ~small_disk() { ::umount2(dir.c_str(), MNT_DETACH); }
+  // Writes a file until the disk says it is full.
+  void fill(const fs::path& filler) const {
+    int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    BOOST_REQUIRE(fd >= 0);
+    std::string chunk(16 * 1024, 'x');
+    int err = 0;
+    for (;;) {
+      auto n = ::write(fd, chunk.data(), chunk.size());
+      if (n < 0) {
+        err = errno;
+        break;
+      }
+    }
+    ::close(fd);
+    BOOST_REQUIRE_MESSAGE(err == ENOSPC, "filling stopped with " << std::strerror(err));
+  }
+};
+
+json::object project_of(std::uint16_t port, const std::string& id) {
+  return http_get(port, "/api/v1/cache/projects/" + url_encode(id)).json().as_object();
+}
+json::object store_of(std::uint16_t port) {
+  return http_get(port, "/api/v1/cache/status").json().at("store").as_object();
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(store_full)
+
+BOOST_AUTO_TEST_CASE(a_full_disk_degrades_the_store_and_space_coming_back_heals_it) {
+  temp_dir d;
+  auto w = build_reference_world(d.path());
+  age_tree(w.home);
+  age_tree(w.dev);
+  small_disk disk(d.path() / "disk", "2m");
+  env_map env{{"SKILLMEAT_HOME", w.home.string()},
+              {"SKILLMEAT_CACHE_SEARCH_ROOTS", w.dev.string()},
+              {"SKILLMEAT_CACHE_PATH", (disk.dir / "projcache.db").string()},
+              {"SKILLMEAT_CACHE_DEBOUNCE_MS", "30"},
+              {"SKILLMEAT_CACHE_RETRY_BASE_SECONDS", "0.2"}};
+  auto proc = std::make_unique<server_process>(std::vector<std::string>{}, env);
+  auto port = proc->port();
+  BOOST_REQUIRE(eventually([&] { return http_get(port, "/readyz").status == 200; }));
+  BOOST_TEST(!store_of(port)["degraded"].as_bool());
+  const std::string pm = w.app_id + ":.claude:agent:pm";
+
+  ws_client events(port);
+  events.send(R"({"op":"subscribe","types":["refresh_error"]})");
+  BOOST_REQUIRE(events.read_json().at("op").as_string() == "subscribed");
+
+  disk.fill(disk.dir / "filler");
+  // An edit the watcher sees: its rows cannot be written.
+  const std::string edited = "You are a product manager. Edited again, on a full disk.\n";
+  write_file(w.dev / "app/.claude/agents/pm.md", edited);
+  auto err = events.read_json(std::chrono::milliseconds(20000)).as_object();
+  BOOST_TEST(err["type"].as_string() == "refresh_error");
+  BOOST_TEST(std::string(err["error"].as_string()).find("the disk is full") != std::string::npos);
+  BOOST_TEST(proc->running());
+  BOOST_TEST(http_get(port, "/healthz").status == 200);
+  auto store = store_of(port);
+  BOOST_TEST(store["degraded"].as_bool());
+  BOOST_TEST(std::string(store["detail"].as_string()).find("the disk is full") != std::string::npos);
+  BOOST_TEST(store["failed_writes"].as_int64() >= 1);
+  // Reads go on: every project is still served, the edited one marked error in memory.
+  BOOST_TEST(http_get(port, "/api/v1/cache/projects").json().at("total").as_int64() == 4);
+  BOOST_TEST(project_of(port, w.app_id)["status"].as_string() == "error");
+  // Writes from the API do not take the server down either.
+  BOOST_TEST(http_post(port, "/api/v1/cache/invalidate", R"({"project_id":null})").status == 200);
+  BOOST_TEST(proc->running());
+
+  // A restart while the disk is still full serves as well.
+  BOOST_TEST(proc->stop(SIGTERM) == 0);
+  proc = std::make_unique<server_process>(std::vector<std::string>{}, env);
+  port = proc->port();
+  BOOST_REQUIRE(eventually([&] { return http_get(port, "/readyz").status == 200; }));
+  BOOST_TEST(http_get(port, "/api/v1/cache/projects").json().at("total").as_int64() == 4);
+
+  // Space comes back: the store heals without a restart or a request, and the edit is written.
+  fs::remove(disk.dir / "filler");
+  BOOST_TEST(eventually([&] { return !store_of(port)["degraded"].as_bool(); }, std::chrono::milliseconds(30000)));
+  BOOST_TEST(eventually([&] {
+    auto p = project_of(port, w.app_id);
+    if (p["status"].as_string() != "active") return false;
+    for (auto& a : p["artifacts"].as_array())
+      if (a.at("id").as_string() == pm) return a.at("local_hash").as_string() == sha256_hex(edited);
+    return false;
+  }, std::chrono::milliseconds(30000)));
+  // Nothing was lost: a restart reads the same rows back from the database.
+  auto before = project_of(port, w.app_id);
+  BOOST_TEST(proc->stop(SIGTERM) == 0);
+  proc = std::make_unique<server_process>(std::vector<std::string>{}, env);
+  port = proc->port();
+  BOOST_REQUIRE(eventually([&] { return http_get(port, "/readyz").status == 200; }));
+  auto after = project_of(port, w.app_id);
+  BOOST_TEST(json::serialize(after["artifacts"]) == json::serialize(before["artifacts"]));
+  BOOST_TEST(after["status"].as_string() == "active");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
