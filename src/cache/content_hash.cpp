@@ -133,6 +133,15 @@ std::int64_t mtime_ns(const struct stat& st) {
 }
 [[noreturn]] void io_error(const std::string& what, const fs::path& p) { io_error(what, p, errno); }
 
+std::string not_a_file(const fs::path& p, const struct stat& st) {
+  const char* kind = S_ISFIFO(st.st_mode)  ? "a FIFO"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                     : S_ISCHR(st.st_mode)  ? "a character device"
+                     : S_ISBLK(st.st_mode)  ? "a block device"
+                                            : "not a regular file";
+  return p.string() + " is " + kind + ", not a file or folder: remove it, or put the artifact there";
+}
+
 // Every regular file below the open folder `dirfd` (symlinks to files followed, symlinked
 // folders not entered), like Python's Path.rglob("*") + is_file(). Depth first with each
 // folder's names in byte order, which is SkillMeat's component-wise order, so the list needs
@@ -216,13 +225,29 @@ std::string listing_digest(const std::vector<entry>& files) {
 
 }  // namespace
 
-void content_hasher::feed_file(const fs::path& p, sha256& h) const {
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+void content_hasher::feed_file(const fs::path& p, sha256& h, cancel_token cancel) const {
+  // O_NONBLOCK: had the file become a FIFO since it was listed, a plain open would wait for a
+  // writer forever. What is opened is checked before a byte is read.
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) io_error("cannot open file", p);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    io_error("cannot stat", p, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw unreadable_input(not_a_file(p, st));
+  }
   if (stats_) stats_->files_opened.fetch_add(1, std::memory_order_relaxed);
   static constexpr std::size_t chunk = 256 * 1024;
   thread_local std::vector<char> buf(chunk);
   for (;;) {
+    if (cancel.requested()) {
+      ::close(fd);
+      throw scan_cancelled();
+    }
     ssize_t n = ::read(fd, buf.data(), chunk);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -238,7 +263,7 @@ void content_hasher::feed_file(const fs::path& p, sha256& h) const {
   ::close(fd);
 }
 
-std::optional<std::string> content_hasher::hash(const fs::path& p) const {
+std::optional<std::string> content_hasher::hash(const fs::path& p, cancel_token cancel) const {
   // A skill is a folder, a command or agent a file ("pm.md"). A folder is opened first (one
   // path lookup, and fstat is free); a name with an extension is stat'ed first. A guess that
   // is wrong costs one more system call, never a wrong answer. O_DIRECTORY fails at once on
@@ -280,7 +305,7 @@ std::optional<std::string> content_hasher::hash(const fs::path& p) const {
     digest = "file:" + std::to_string(st.st_size) + ':' + std::to_string(mtime_ns(st)) + ':' +
              std::to_string(st.st_ino);
   } else {
-    return std::nullopt;
+    throw unreadable_input(not_a_file(p, st));  // never opened
   }
 
   if (cache_) {
@@ -292,11 +317,11 @@ std::optional<std::string> content_hasher::hash(const fs::path& p) const {
 
   sha256 h;
   if (S_ISREG(st.st_mode)) {
-    feed_file(p, h);
+    feed_file(p, h, cancel);
   } else {
     for (auto& e : files) {
       h.update(e.rel);
-      feed_file(p / e.rel, h);
+      feed_file(p / e.rel, h, cancel);
     }
   }
   std::string result = h.hex_digest();

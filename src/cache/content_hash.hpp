@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -56,16 +57,40 @@ class fingerprint_cache {
   std::unordered_map<std::string, db::fingerprint_row> dirty_;
 };
 
+// Something where a file or folder should be that a scan must not read: a FIFO, socket or
+// device. Bad input on disk, like a malformed file: not retried.
+class unreadable_input : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Hashing stopped because its attempt was cancelled (timed out, or the server is stopping).
+class scan_cancelled : public std::runtime_error {
+ public:
+  scan_cancelled() : std::runtime_error("the scan was cancelled") {}
+};
+
+// Stops a scan's hashing, checked before every read: its attempt's own flag (set when the
+// attempt times out or is abandoned) or the job's (set when the server stops, from any thread).
+struct cancel_token {
+  const std::atomic<bool>* attempt = nullptr;
+  const std::atomic<bool>* all = nullptr;
+  bool requested() const {
+    return (attempt && attempt->load(std::memory_order_relaxed)) || (all && all->load(std::memory_order_relaxed));
+  }
+};
+
 class content_hasher {
  public:
   // cache may be null (always hash); stats may be null.
   content_hasher(fingerprint_cache* cache, hash_stats* stats) : cache_(cache), stats_(stats) {}
-  // The hash of p, or nothing when p does not exist (or is neither a file nor a folder).
-  // Throws std::filesystem::filesystem_error / std::runtime_error on an I/O error.
-  std::optional<std::string> hash(const std::filesystem::path& p) const;
+  // The hash of p, or nothing when p does not exist. Throws unreadable_input when p is a FIFO,
+  // socket or device (never opened), scan_cancelled once cancel is requested (checked before
+  // each read), std::filesystem::filesystem_error on an I/O error.
+  std::optional<std::string> hash(const std::filesystem::path& p, cancel_token cancel = {}) const;
 
  private:
-  void feed_file(const std::filesystem::path& p, projcache::sha256& h) const;
+  void feed_file(const std::filesystem::path& p, projcache::sha256& h, cancel_token cancel) const;
   fingerprint_cache* cache_;
   hash_stats* stats_;
 };

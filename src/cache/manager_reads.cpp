@@ -101,7 +101,13 @@ void manager::note_project_read(const std::optional<std::string>& project_id) co
     return;
   }
   misses_.fetch_add(1, std::memory_order_relaxed);
-  if (it != s->projects.end() && on_stale_read_) on_stale_read_(*project_id);
+  if (it == s->projects.end() || !on_stale_read_) return;
+  // A project that just failed is being retried on its own schedule: a read (a client polling
+  // it) must not start it over and again. Once the schedule has passed, a read retries it.
+  const auto& row = it->second->row;
+  auto schedule = static_cast<micros>(settings_.retry_base_seconds * 3 * 1e6);  // base + 2 x base
+  if (row.status == "error" && now_micros() - row.updated_at < schedule) return;
+  on_stale_read_(*project_id);
 }
 
 // A stat (a path walk) per status request was a tenth of its cost: the size is looked up again

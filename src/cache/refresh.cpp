@@ -141,6 +141,7 @@ void refresh_job::start_attempt(job& j) {
   while (in_flight_ > seen && !max_seen_.compare_exchange_weak(seen, in_flight_)) {
   }
   j.token = next_token_++;
+  j.cancel = std::make_shared<std::atomic<bool>>(false);
   if (j.attempt == 1) {
     j.started = std::chrono::steady_clock::now();
     publish(static_cast<int>(events::event_type::refresh_started), j.id, nullptr, nullptr, 0);
@@ -153,6 +154,7 @@ void refresh_job::start_attempt(job& j) {
     if (it == jobs_.end() || it->second->token != token || !it->second->running) return;
     auto& jj = *it->second;
     jj.token = 0;  // the scan's result, if it ever comes, is dropped
+    jj.cancel->store(true);  // and its hashing stops at its next read, freeing the thread
     --in_flight_;
     attempt_failed(jj, "refresh timed out after " +
                            std::to_string(static_cast<int>(mgr_.config().refresh_timeout_seconds)) + " s",
@@ -161,7 +163,8 @@ void refresh_job::start_attempt(job& j) {
   });
 
   auto entry = mgr_.project(j.id);
-  asio::post(pool_, [this, id = j.id, path = j.path, token = j.token, memo = j.memo, entry, attempt = j.attempt] {
+  asio::post(pool_, [this, id = j.id, path = j.path, token = j.token, memo = j.memo, entry, attempt = j.attempt,
+                     cancel = j.cancel] {
     detail::lower_thread_priority();
     previous_rows prev;
     if (entry)
@@ -170,13 +173,19 @@ void refresh_job::start_attempt(job& j) {
     bool retryable = false;
     try {
       if (scan_fault_) scan_fault_(path, attempt);
-      scan_context ctx{mgr_.collections(), mgr_.hasher(), *memo, &mgr_.deployed_files()};
+      scan_context ctx{mgr_.collections(), mgr_.hasher(), *memo, &mgr_.deployed_files(), {cancel.get(), &cancel_all_}};
       scan = scan_project(fs::path(path), ctx, prev);
       if (scan.error) retryable = scan.error->retryable;
       std::error_code ec;
       if (!scan.error && !fs::is_directory(path, ec)) {
         scan.error = read_error{path, 0, "project folder is gone", false};
       }
+    } catch (const unreadable_input& e) {  // bad input on disk: fails at once
+      scan.id = id;
+      scan.error = read_error{path, 0, e.what(), false};
+    } catch (const scan_cancelled& e) {  // its attempt is over: the result is dropped
+      scan.id = id;
+      scan.error = read_error{path, 0, e.what(), false};
     } catch (const std::exception& e) {
       scan.id = id;
       scan.error = read_error{path, 0, e.what(), true};
@@ -287,6 +296,7 @@ void refresh_job::abandon(const std::string& id, const std::string& why) {
   jobs_.erase(it);
   std::erase(queue_, id);
   j->timer.cancel();
+  if (j->cancel) j->cancel->store(true);
   if (j->running) --in_flight_;  // on_scan_done finds no job and drops the result
   refresh_result r;
   r.success = false;

@@ -128,6 +128,7 @@ class refresh_job {
   std::atomic<int> max_seen_{0};
   std::uint64_t next_token_ = 1;
   std::atomic<bool> ready_{false}, stopped_{false}, running_{false};
+  std::atomic<bool> cancel_all_{false};  // stops every scan's hashing (stop(), from any thread)
   mutable std::mutex sched_mu_;
   refresh_schedule sched_;
   refresh_counters counters_;  // under sched_mu_

@@ -40,6 +40,7 @@ struct refresh_job::job {
   std::uint64_t token = 0;
   std::vector<done_fn> waiters, next_waiters;
   std::shared_ptr<collection_memo> memo;
+  std::shared_ptr<std::atomic<bool>> cancel;  // the running attempt's: set on timeout or abandon
   boost::asio::steady_timer timer;
   std::chrono::steady_clock::time_point started;
 };

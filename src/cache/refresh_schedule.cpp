@@ -56,6 +56,7 @@ void refresh_job::verify_cached(const std::vector<std::string>& ids) {
 
 void refresh_job::stop() {
   if (stopped_.exchange(true)) return;
+  cancel_all_ = true;  // running scans stop at their next read, so the pool can be joined at once
   running_ = false;
   asio::post(strand_, [this] {
     tick_.cancel();

@@ -105,12 +105,12 @@ read_result<deployed_cache::entries> deployed_cache::read(const fs::path& file) 
   return e;
 }
 
-std::optional<std::string> collection_memo::hash(const fs::path& p, const content_hasher& h) {
+std::optional<std::string> collection_memo::hash(const fs::path& p, const content_hasher& h, cancel_token cancel) {
   {
     std::lock_guard lk(mu_);
     if (auto it = hashes_.find(p.string()); it != hashes_.end()) return it->second;
   }
-  auto v = h.hash(p);
+  auto v = h.hash(p, cancel);
   std::lock_guard lk(mu_);
   hashes_[p.string()] = v;
   return v;
@@ -180,7 +180,7 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
       artifact_hashes h;
       h.deployed = e.content_hash ? e.content_hash : e.collection_sha;
       fs::path local_path = root_dir / *a.artifact_path;
-      h.local = ctx.hasher.hash(local_path);
+      h.local = ctx.hasher.hash(local_path, ctx.cancel);
 
       auto& col = cols[*a.from_collection];
       if (!col) col = ctx.collections.get(*a.from_collection);
@@ -193,7 +193,7 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
       if (auto it = col->by_key.find({*a.name, *a.type}); it != col->by_key.end()) ca = it->second;
       if (ca) {
         std::string rel = strip_slashes(ca->path.empty() ? default_artifact_path(*a.type, *a.name) : ca->path);
-        if (safe_relative(rel)) h.collection = ctx.memo.hash(col->dir / rel, ctx.hasher);
+        if (safe_relative(rel)) h.collection = ctx.memo.hash(col->dir / rel, ctx.hasher, ctx.cancel);
       }
 
       set(&db::artifact_row::deployed_hash, h.deployed);

@@ -57,7 +57,8 @@ class deployed_cache {
 // Collection artifact hashes computed once per refresh batch (1,000 projects share them).
 class collection_memo {
  public:
-  std::optional<std::string> hash(const std::filesystem::path& p, const content_hasher& h);
+  std::optional<std::string> hash(const std::filesystem::path& p, const content_hasher& h,
+                                  cancel_token cancel = {});
 
  private:
   std::mutex mu_;
@@ -80,6 +81,7 @@ struct scan_context {
   const content_hasher& hasher;
   collection_memo& memo;
   deployed_cache* deployed = nullptr;  // optional: parse every time without it
+  cancel_token cancel;  // requested: the hashing stops before its next read
 };
 
 // Keyed by views of the rows' own ids: the caller keeps the rows alive through the scan.

@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include "cache/content_hash.hpp"
@@ -93,6 +95,34 @@ BOOST_AUTO_TEST_CASE(a_just_written_tree_is_not_fingerprinted) {
   content_hasher h(&fps, nullptr);
   h.hash(d / "fresh.md");
   BOOST_TEST(fps.size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(fifos_sockets_and_devices_are_never_opened) {
+  temp_dir d;
+  // A FIFO with no writer: a plain open() of it would wait forever, and so would this test.
+  BOOST_REQUIRE(::mkfifo((d / "pipe.md").c_str(), 0644) == 0);
+  content_hasher h(nullptr, nullptr);
+  BOOST_CHECK_EXCEPTION(h.hash(d / "pipe.md"), unreadable_input, [](const unreadable_input& e) {
+    return std::string(e.what()).find("pipe.md is a FIFO, not a file or folder") != std::string::npos;
+  });
+  BOOST_CHECK_THROW(h.hash("/dev/null"), unreadable_input);
+  // Inside a folder only regular files count (contract 1.6): the FIFO is passed over.
+  write_file(d / "skill/SKILL.md", "s");
+  BOOST_REQUIRE(::mkfifo((d / "skill/pipe").c_str(), 0644) == 0);
+  BOOST_TEST(h.hash(d / "skill").value() == sha256_hex("SKILL.md" + std::string("s")));
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_hash_stops_before_its_next_read) {
+  temp_dir d;
+  write_file(d / "f.md", std::string(1 << 20, 'x'));
+  content_hasher h(nullptr, nullptr);
+  std::atomic<bool> attempt{false}, all{false};
+  BOOST_TEST(h.hash(d / "f.md", {&attempt, &all}).value() == sha256_hex(std::string(1 << 20, 'x')));
+  attempt = true;
+  BOOST_CHECK_THROW(h.hash(d / "f.md", {&attempt, &all}), scan_cancelled);
+  attempt = false;
+  all = true;
+  BOOST_CHECK_THROW(h.hash(d / "f.md", {&attempt, &all}), scan_cancelled);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
