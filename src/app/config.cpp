@@ -82,7 +82,7 @@ double as_double(const std::string& key, const raw& r, double min, bool strictly
 }
 
 bool as_bool(const std::string& key, const raw& r) {
-  std::string s = cache::ascii_lower(r.values.at(0));
+  std::string s = ascii_lower(r.values.at(0));
   if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
   if (s == "false" || s == "0" || s == "no" || s == "off") return false;
   bad(key, r, "true or false");

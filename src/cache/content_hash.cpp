@@ -272,13 +272,14 @@ std::optional<std::string> content_hasher::hash(const fs::path& p, cancel_token 
   int dirfd = -1;
   auto stat_path = [&]() -> bool {
     if (::stat(p.c_str(), &st) == 0) return true;
-    if (errno == ENOENT || errno == ENOTDIR) return false;
+    // A symlink loop where the artifact should be is no artifact there: missing.
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return false;
     io_error("cannot stat", p);
   };
   auto open_dir = [&]() -> bool {
     dirfd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0) {
-      if (errno == ENOENT || errno == ENOTDIR) return false;
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return false;
       io_error("cannot list folder", p);
     }
     if (::fstat(dirfd, &st) != 0) {

@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/log/trivial.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <set>
@@ -186,6 +187,14 @@ void refresh_job::start_attempt(job& j) {
     } catch (const scan_cancelled& e) {  // its attempt is over: the result is dropped
       scan.id = id;
       scan.error = read_error{path, 0, e.what(), false};
+    } catch (const fs::filesystem_error& e) {
+      // Unreadable (permissions) or impossible (a name too long) fails at once; the rest may pass.
+      int c = e.code().value();
+      retryable = !(c == EACCES || c == EPERM || c == ENAMETOOLONG || c == ELOOP);
+      std::string text = e.what();
+      if (text.starts_with("filesystem error: ")) text.erase(0, 18);
+      scan.id = id;
+      scan.error = read_error{path, 0, text, retryable};
     } catch (const std::exception& e) {
       scan.id = id;
       scan.error = read_error{path, 0, e.what(), true};

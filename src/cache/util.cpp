@@ -64,13 +64,6 @@ std::optional<std::filesystem::path> path_of_project_id(std::string_view id) {
   return std::filesystem::path(*raw);
 }
 
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& ch : out)
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  return out;
-}
-
 std::string project_id_of(const std::filesystem::path& resolved) {
   return base64_encode(resolved.string());
 }

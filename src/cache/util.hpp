@@ -1,6 +1,8 @@
 #pragma once
 // Small helpers of the world model: ids, case folding, paths.
 #include <filesystem>
+
+#include "common/ascii.hpp"
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,7 +12,7 @@ namespace projcache::cache {
 std::string base64_encode(std::string_view in);
 // Strict standard base64 (padding required); nothing when the text is not base64.
 std::optional<std::string> base64_decode(std::string_view in);
-std::string ascii_lower(std::string_view s);
+using ::projcache::ascii_lower;  // common/ascii.hpp
 // The project id of contract 1.8: standard base64 (with padding) of the resolved path.
 std::string project_id_of(const std::filesystem::path& resolved);
 // Resolves symlinks; falls back to an absolute, normalized path when it cannot.

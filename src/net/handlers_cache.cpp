@@ -13,6 +13,7 @@
 #include "net/query.hpp"
 #include "net/refresh_await.hpp"
 #include "net/responses.hpp"
+#include "common/ascii.hpp"
 #include "common/json_text.hpp"
 
 namespace asio = boost::asio;
@@ -176,9 +177,7 @@ awaitable_response get_stale(request_context& c) {
   if (q.sort_by != "name" && q.sort_by != "type" && q.sort_by != "project" && q.sort_by != "version_diff")
     co_return error_response(c.req, http::status::bad_request,
                              "Invalid sort_by field: " + q.sort_by + ". Valid options: name, type, project, version_diff");
-  std::string lower = order;
-  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  q.descending = lower == "desc";
+  q.descending = ascii_lower(order) == "desc";
   c.app.mgr.note_project_read(q.project_id);
   co_return cached_json(c, [&] {
     auto page = c.app.mgr.stale_artifacts(q);

@@ -3,10 +3,9 @@
 #include <algorithm>
 
 #include "cache/util.hpp"
+#include "common/ascii.hpp"
 
 namespace projcache::net {
-
-using cache::ascii_lower;
 
 namespace {
 std::string_view trim(std::string_view s) {
@@ -75,6 +74,11 @@ bool is_json_content_type(std::optional<std::string_view> content_type) {
   if (!content_type) return false;
   auto t = ascii_lower(trim(content_type->substr(0, content_type->find(';'))));
   return t == "application/json";
+}
+
+bool valid_websocket_key(std::string_view key) {
+  auto raw = cache::base64_decode(trim(key));
+  return raw && raw->size() == 16;
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

@@ -27,5 +27,7 @@ auth_result check_api_key(const options& o, std::optional<std::string_view> key_
                           std::optional<std::string_view> subprotocols = std::nullopt,
                           std::string* selected = nullptr);
 bool constant_time_equal(std::string_view a, std::string_view b);
+// Sec-WebSocket-Key: the base64 of 16 bytes (RFC 6455 4.1).
+bool valid_websocket_key(std::string_view key);
 
 }  // namespace projcache::net

@@ -7,6 +7,7 @@
 #include <boost/log/trivial.hpp>
 #include <chrono>
 
+#include "common/ascii.hpp"
 #include "net/app_context.hpp"
 #include "net/http_policy.hpp"
 #include "net/query.hpp"
@@ -66,10 +67,35 @@ std::optional<response> refuse_write(const request& req, const options& o) {
   return std::nullopt;
 }
 
+bool expects_continue(const request& req) {
+  auto e = header(req, "Expect");
+  return req.version() == 11 && e && beast::iequals(*e, "100-continue");
+}
+
+// RFC 9112 framing that Beast would read leniently: one Host, transfer codings we can read.
+std::optional<response> refuse_framing(const request& req) {
+  if (req.count(http::field::host) > 1) return error_response(req, http::status::bad_request, "Invalid host header");
+  if (auto e = header(req, "Expect"); e && !beast::iequals(*e, "100-continue"))
+    return error_response(req, http::status::expectation_failed, "Only Expect: 100-continue is understood");
+  auto te = header(req, "Transfer-Encoding");
+  if (!te) return std::nullopt;
+  std::vector<std::string> codings;
+  for (auto part : http::token_list(*te)) codings.push_back(ascii_lower(std::string_view(part.data(), part.size())));
+  if (codings.empty() || codings.back() != "chunked")
+    return error_response(req, http::status::bad_request, "Malformed request: chunked must be the last transfer coding");
+  for (auto& c : codings)
+    if (c != "chunked")
+      return error_response(req, http::status::not_implemented, "Transfer coding not supported: " + c);
+  return std::nullopt;
+}
+
 // Checks of an upgrade request; the failure response, or nothing when it may proceed.
 std::optional<response> refuse_upgrade(const request& req, app_context& app, std::string& subprotocol) {
   if (!host_allowed(app.opts, req[http::field::host]))
     return error_response(req, http::status::bad_request, "Invalid host header");
+  // RFC 6455: the base64 of 16 random bytes. Beast answers 101 to any key.
+  if (auto key = header(req, "Sec-WebSocket-Key"); !key || !valid_websocket_key(*key))
+    return error_response(req, http::status::bad_request, "Invalid Sec-WebSocket-Key");
   if (!page_origin_allowed(app.opts, header(req, "Origin"), req[http::field::host]))
     return error_response(req, http::status::forbidden, "Origin not allowed");
   auto r = check_api_key(app.opts, header(req, "X-API-Key"), header(req, "Sec-WebSocket-Protocol"), &subprotocol);
@@ -175,7 +201,21 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context
     parser.header_limit(static_cast<std::uint32_t>(app.opts.header_limit));
     parser.body_limit(app.opts.body_limit);
     stream.expires_after(app.opts.request_timeout);  // the whole request, however slowly sent
-    auto [ec, n] = co_await http::async_read(stream, buf, parser, as_tuple_awaitable);
+    auto [ec, n] = co_await http::async_read_header(stream, buf, parser, as_tuple_awaitable);
+    if (!ec) {
+      if (auto refusal = refuse_framing(parser.get())) {
+        refusal->keep_alive(false);
+        co_await http::async_write(stream, *refusal, as_tuple_awaitable);
+        break;
+      }
+      // curl and others wait up to a second for this before they send a body.
+      if (!parser.is_done() && expects_continue(parser.get())) {
+        http::response<http::empty_body> go_on{http::status::continue_, 11};
+        auto [cec, cn] = co_await http::async_write(stream, go_on, as_tuple_awaitable);
+        ec = cec;
+      }
+      if (!ec && !parser.is_done()) std::tie(ec, n) = co_await http::async_read(stream, buf, parser, as_tuple_awaitable);
+    }
     if (ec) {
       std::optional<response> reply;
       request dummy;

@@ -294,19 +294,22 @@ void ws_session::subscribe(const json::object& o) {
   std::optional<std::set<std::string>> types, projects;
   std::optional<std::uint64_t> since;
   std::optional<std::string> epoch;
+  // A filter is kept per subscriber for its whole life: bounded, so one cannot cost megabytes.
+  constexpr std::size_t max_filter_items = 1000, max_id_bytes = 4096;
   auto string_set = [&](const char* key, std::optional<std::set<std::string>>& out) -> bool {
     auto it = o.find(key);
     if (it == o.end() || it->value().is_null()) return true;
-    if (!it->value().is_array()) return false;
+    if (!it->value().is_array() || it->value().as_array().size() > max_filter_items) return false;
     out.emplace();
     for (auto& v : it->value().as_array()) {
-      if (!v.is_string()) return false;
+      if (!v.is_string() || v.as_string().size() > max_id_bytes) return false;
       out->insert(std::string(v.as_string()));
     }
     return true;
   };
-  if (!string_set("types", types)) return error_reply("\"types\" must be an array of strings");
-  if (!string_set("project_ids", projects)) return error_reply("\"project_ids\" must be an array of strings");
+  if (!string_set("types", types)) return error_reply("\"types\" must be an array of at most 1000 strings");
+  if (!string_set("project_ids", projects))
+    return error_reply("\"project_ids\" must be an array of at most 1000 project ids");
   if (types)
     for (auto& t : *types)
       if (!events::parse_event_type(t)) return error_reply("unknown event type \"" + t + "\"");

@@ -100,4 +100,72 @@ BOOST_AUTO_TEST_CASE(writes_only_from_our_pages_and_with_json) {
   BOOST_TEST(http_request(srv.port(), "POST", "/api/v1/projects/cache/refresh", "", {{"Content-Type", "text/plain"}}).status == 200);
 }
 
+BOOST_AUTO_TEST_CASE(http_framing_by_the_rfcs) {
+  live_server srv;
+  auto host = "Host: 127.0.0.1:" + std::to_string(srv.port()) + "\r\n";
+  const std::string body = R"({"project_id":null})";
+  auto req = [&](const std::string& extra, const std::string& b) {
+    return "POST /api/v1/cache/invalidate HTTP/1.1\r\n" + host + extra + "Content-Type: application/json\r\nConnection: close\r\n" +
+           "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
+  };
+  // Expect: 100-continue gets its 100 before the answer (curl waits a second for it).
+  auto cont = raw_exchange(srv.port(), req("Expect: 100-continue\r\n", body), std::chrono::milliseconds(10000));
+  BOOST_TEST(cont.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"), cont);
+  BOOST_TEST(raw_exchange(srv.port(), req("Expect: something-else\r\n", body), std::chrono::milliseconds(10000))
+                 .starts_with("HTTP/1.1 417"));
+  // Two Host headers: which one would we trust?
+  BOOST_TEST(raw_exchange(srv.port(), req(host, body), std::chrono::milliseconds(10000)).starts_with("HTTP/1.1 400"));
+  // Transfer codings: chunked must come last; others are not read.
+  auto te = [&](const std::string& codings) {
+    return raw_exchange(srv.port(),
+                        "POST /api/v1/cache/invalidate HTTP/1.1\r\n" + host + "Content-Type: application/json\r\n" +
+                            "Transfer-Encoding: " + codings + "\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+                        std::chrono::milliseconds(10000));
+  };
+  BOOST_TEST(te("chunked, identity").starts_with("HTTP/1.1 400"));
+  BOOST_TEST(te("gzip, chunked").starts_with("HTTP/1.1 501"));
+  BOOST_TEST(te("chunked").starts_with("HTTP/1.1 200"));
+  // A WebSocket key that is not the base64 of 16 bytes.
+  auto upgrade = [&](const std::string& key) {
+    return raw_exchange(srv.port(),
+                        "GET /api/v1/cache/events HTTP/1.1\r\n" + host +
+                            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                            "Sec-WebSocket-Key: " + key + "\r\n\r\n",
+                        std::chrono::milliseconds(3000));
+  };
+  BOOST_TEST(upgrade("abc").starts_with("HTTP/1.1 400"));
+  BOOST_TEST(upgrade("").starts_with("HTTP/1.1 400"));
+  BOOST_TEST(upgrade("dGhlIHNhbXBsZSBub25jZQ==").starts_with("HTTP/1.1 101"));
+}
+
+BOOST_AUTO_TEST_CASE(a_subscribe_filter_is_bounded) {
+  live_server srv;
+  ws_client c(srv.port());
+  json::array ids;
+  for (int i = 0; i < 1001; ++i) ids.emplace_back("id" + std::to_string(i));
+  c.send(json::serialize(json::object{{"op", "subscribe"}, {"project_ids", ids}}));
+  auto err = c.read_json().as_object();
+  BOOST_TEST(err["op"].as_string() == "error");
+  BOOST_TEST(std::string(err["detail"].as_string()).find("at most 1000") != std::string::npos);
+  ids.pop_back();
+  c.send(json::serialize(json::object{{"op", "subscribe"}, {"project_ids", ids}}));
+  BOOST_TEST(c.read_json().at("op").as_string() == "subscribed");
+}
+
+BOOST_AUTO_TEST_CASE(a_symlink_loop_where_an_artifact_should_be_is_missing) {
+  live_server srv;
+  auto pm = srv.w.dev / "app/.claude/agents/pm.md";
+  fs::remove(pm);
+  fs::create_symlink(pm, pm);  // pm.md -> pm.md
+  auto r = srv.post("/api/v1/cache/refresh", json::serialize(json::object{{"project_id", srv.w.app_id}, {"force", true}}));
+  BOOST_REQUIRE(r.status == 200);
+  BOOST_TEST(r.json().at("success").as_bool(), r.body);
+  auto detail = srv.get_json("/api/v1/cache/projects/" + url_encode(srv.w.app_id));
+  BOOST_TEST(detail["status"].as_string() == "active");
+  std::string drift = "absent";
+  for (auto& a : detail["artifacts"].as_array())
+    if (a.at("name").as_string() == "pm") drift = std::string(a.at("drift").as_string());
+  BOOST_TEST(drift == "missing");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
