@@ -58,6 +58,8 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   void unsubscribe();
   bool wanted(const events::published_event& e) const;
   void request_close(websocket::close_code code, std::string reason);
+  // The next message to send, in order (see replay_), or null.
+  std::shared_ptr<const std::string> next_message();
   void error_reply(const std::string& detail) { send(to_json_text(json::object{{"op", "error"}, {"detail", detail}})); }
 
   websocket::stream<write_combining_stream> ws_;
@@ -66,6 +68,11 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   asio::steady_timer wake_, kill_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
+  // Replay after `since`: sent as the socket takes it (the events are the bus ring's own, not
+  // copies), after the first replay_prefix_ messages of queue_ (the "subscribed" reply) and
+  // before any live event. Only live events count against the slow-consumer limit.
+  std::deque<events::event_ptr> replay_;
+  std::size_t replay_prefix_ = 0;
   bool closed_ = false, writer_waiting_ = false;
   std::optional<websocket::close_reason> close_;
   std::optional<std::uint64_t> bus_id_;
@@ -158,22 +165,20 @@ asio::awaitable<void> ws_session::writer() {
   auto self = shared_from_this();
   auto& out = ws_.next_layer();
   for (;;) {
-    while (queue_.empty() && !close_ && !closed_) {
+    while (queue_.empty() && replay_.empty() && !close_ && !closed_) {
       writer_waiting_ = true;
       wake_.expires_at(asio::steady_timer::time_point::max());
       co_await wake_.async_wait(as_tuple_awaitable);
       writer_waiting_ = false;
     }
     if (closed_) co_return;
-    if (!queue_.empty()) {
+    if (!queue_.empty() || !replay_.empty()) {
       // Once Beast has answered the peer's close frame nothing may follow it.
       if (!ws_.is_open()) co_return;
       // Everything queued goes out in one send, up to the combining layer's mark.
-      while (!queue_.empty() && !out.full()) {
-        auto msg = std::move(queue_.front());
-        queue_.pop_front();
-        queued_bytes_ -= msg->size();
-        app_.stats.ws_queued_bytes.fetch_sub(static_cast<std::int64_t>(msg->size()));
+      while (!out.full()) {
+        auto msg = next_message();
+        if (!msg) break;
         out.append(text_frame_header(msg->size()).view(), *msg);
       }
       out.flush();
@@ -189,6 +194,23 @@ asio::awaitable<void> ws_session::writer() {
   }
 }
 
+std::shared_ptr<const std::string> ws_session::next_message() {
+  if (replay_prefix_ == 0) {
+    while (!replay_.empty()) {
+      auto ev = std::move(replay_.front());
+      replay_.pop_front();
+      if (wanted(*ev)) return ev->json;
+    }
+  }
+  if (queue_.empty()) return nullptr;
+  auto msg = std::move(queue_.front());
+  queue_.pop_front();
+  if (replay_prefix_) --replay_prefix_;
+  queued_bytes_ -= msg->size();
+  app_.stats.ws_queued_bytes.fetch_sub(static_cast<std::int64_t>(msg->size()));
+  return msg;
+}
+
 void ws_session::enqueue(std::shared_ptr<const std::string> msg) {
   if (close_ || closed_) return;
   if (queue_.size() + 1 > app_.opts.ws_queue_messages || queued_bytes_ + msg->size() > app_.opts.ws_queue_bytes) {
@@ -199,6 +221,7 @@ void ws_session::enqueue(std::shared_ptr<const std::string> msg) {
     app_.stats.ws_queued_bytes.fetch_sub(static_cast<std::int64_t>(queued_bytes_));
     queue_.clear();
     queued_bytes_ = 0;
+    replay_prefix_ = 0;
     unsubscribe();
     request_close(websocket::close_code::policy_error, "client too slow: send queue limit exceeded");
     return;
@@ -215,6 +238,8 @@ void ws_session::request_close(websocket::close_code code, std::string reason) {
   app_.stats.ws_queued_bytes.fetch_sub(static_cast<std::int64_t>(queued_bytes_));
   queue_.clear();
   queued_bytes_ = 0;
+  replay_.clear();
+  replay_prefix_ = 0;
   wake_.cancel();
   // A write stuck on a peer that reads nothing: give it a moment, then drop the socket.
   kill_.expires_after(std::chrono::seconds(2));
@@ -271,6 +296,8 @@ void ws_session::on_event(const events::event_ptr& ev) {
 void ws_session::unsubscribe() {
   if (bus_id_) app_.bus.unsubscribe(*bus_id_);
   bus_id_.reset();
+  replay_.clear();  // a replay not sent yet belongs to that subscription
+  replay_prefix_ = 0;
 }
 
 void ws_session::handle_text(const std::string& text) {
@@ -346,8 +373,9 @@ void ws_session::subscribe(const json::object& o) {
     send(events::to_json(e, std::nullopt, now_micros()));
     return;
   }
-  for (auto& ev : replay.events)
-    if (wanted(*ev)) enqueue(ev->json);
+  replay_.assign(replay.events.begin(), replay.events.end());
+  replay_prefix_ = queue_.size();  // what is queued now ("subscribed" last) goes first
+  if (!replay_.empty() && writer_waiting_) wake_.cancel();
 }
 
 void start_ws_session(beast::tcp_stream stream, request req, std::string subprotocol, app_context& app) {

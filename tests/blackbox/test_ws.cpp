@@ -160,4 +160,26 @@ BOOST_AUTO_TEST_CASE(server_stop_sends_going_away) {
   stopper.join();
 }
 
+BOOST_AUTO_TEST_CASE(a_replay_larger_than_the_send_queue_streams_as_the_client_reads) {
+  // 6,000 kept events against a 4,096-message queue: the replay is sent as the client reads,
+  // never all at once, so a reading client gets all of it and then live events, each once.
+  temp_dir d;
+  auto w = build_reference_world(d.path());
+  server_process proc({"--bench-routes"}, {{"SKILLMEAT_HOME", w.home.string()}, {"SKILLMEAT_CACHE_SEARCH_ROOTS", w.dev.string()}});
+  BOOST_REQUIRE(eventually([&] { return http_get(proc.port(), "/readyz").status == 200; }));
+  BOOST_REQUIRE(http_post(proc.port(), "/api/v1/bench/publish?n=6000&size=300", "").status == 200);
+  ws_client c(proc.port());
+  auto sub = subscribe(c, R"({"op":"subscribe","since":0})");
+  std::int64_t current = sub.at("seq").as_int64();
+  BOOST_REQUIRE(current >= 6000);
+  for (std::int64_t want = 1; want <= current; ++want) {
+    auto ev = c.read_json();
+    BOOST_REQUIRE_MESSAGE(ev.is_object() && ev.as_object().contains("seq"), "replay ended early at " << want);
+    BOOST_REQUIRE(ev.at("seq").as_int64() == want);
+  }
+  BOOST_REQUIRE(http_post(proc.port(), "/api/v1/bench/publish?n=3&size=300", "").status == 200);
+  for (std::int64_t want = current + 1; want <= current + 3; ++want) BOOST_TEST(c.read_json().at("seq").as_int64() == want);
+  BOOST_TEST(http_get(proc.port(), "/api/v1/cache/status").json().at("dropped_clients").as_int64() == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
