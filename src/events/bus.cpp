@@ -16,7 +16,8 @@ std::string random_epoch() {
 }
 }  // namespace
 
-bus::bus(std::size_t ring_capacity) : capacity_(ring_capacity ? ring_capacity : 1), epoch_(random_epoch()) {}
+bus::bus(std::size_t ring_capacity, std::size_t ring_bytes)
+    : capacity_(ring_capacity ? ring_capacity : 1), max_bytes_(ring_bytes), epoch_(random_epoch()) {}
 
 std::uint64_t bus::publish(const event& e) {
   std::lock_guard lk(mu_);
@@ -27,7 +28,12 @@ std::uint64_t bus::publish(const event& e) {
   p->json = std::make_shared<const std::string>(to_json(e, p->seq, now_micros()));
   event_ptr ev = std::move(p);
   ring_.push_back(ev);
-  if (ring_.size() > capacity_) ring_.pop_front();
+  bytes_ += ev->json->size();
+  // The newest is always kept: a client asking since before it gets resync_required.
+  while (ring_.size() > capacity_ || (bytes_ > max_bytes_ && ring_.size() > 1)) {
+    bytes_ -= ring_.front()->json->size();
+    ring_.pop_front();
+  }
   for (auto& [id, h] : handlers_) h(ev);
   return ev->seq;
 }
@@ -69,6 +75,11 @@ replay bus::events_after_locked(std::uint64_t since) const {
 std::uint64_t bus::current_seq() const {
   std::lock_guard lk(mu_);
   return seq_;
+}
+
+std::size_t bus::ring_bytes() const {
+  std::lock_guard lk(mu_);
+  return bytes_;
 }
 
 std::size_t bus::subscriber_count() const {

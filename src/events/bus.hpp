@@ -29,7 +29,10 @@ struct replay {
 class bus {
  public:
   using handler = std::function<void(const event_ptr&)>;
-  explicit bus(std::size_t ring_capacity = 10000);
+  // The ring keeps at most ring_capacity events and ring_bytes of their JSON: 10,000 ordinary
+  // events (about 300 bytes each) fit many times over, a refresh that changed 17,000 artifacts
+  // (an event of about 1 MB) cannot make it hold gigabytes.
+  explicit bus(std::size_t ring_capacity = 10000, std::size_t ring_bytes = 32u << 20);
 
   std::uint64_t publish(const event& e);
   // Registers h; when since is given, the events after it are returned for replay, and h gets
@@ -40,13 +43,14 @@ class bus {
   replay events_after(std::uint64_t since) const;
   std::uint64_t current_seq() const;
   std::size_t subscriber_count() const;
+  std::size_t ring_bytes() const;
   const std::string& epoch() const { return epoch_; }
 
  private:
   replay events_after_locked(std::uint64_t since) const;
 
   mutable std::mutex mu_;
-  std::size_t capacity_;
+  std::size_t capacity_, max_bytes_, bytes_ = 0;
   std::deque<event_ptr> ring_;
   std::uint64_t seq_ = 0;
   std::uint64_t next_id_ = 1;

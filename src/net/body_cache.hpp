@@ -1,8 +1,11 @@
 #pragma once
-// Serialized GET bodies by request target, valid for one snapshot generation: between two
-// refreshes a repeated request is a lookup and a copy, not a JSON build. Bounded; cleared whole
-// when full.
+// Serialized GET bodies by a canonical key (the route and its parsed, known parameters, so
+// `?nocache=N` cannot make new entries), valid for one snapshot generation: between two
+// refreshes a repeated request is a lookup, not a JSON build. Bounded by entries and by bytes:
+// when full, the entries of older generations go first, then all; a body larger than the
+// whole budget is not kept.
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,9 +22,11 @@ struct cached_body {
 
 class body_cache {
  public:
-  explicit body_cache(std::size_t max_entries = 512) : max_(max_entries) {}
-  std::optional<cached_body> find(std::string_view target, std::uint64_t generation) const;
-  cached_body put(std::string_view target, std::uint64_t generation, std::string body);
+  explicit body_cache(std::size_t max_entries = 512, std::size_t max_bytes = 64u << 20)
+      : max_(max_entries), max_bytes_(max_bytes) {}
+  std::optional<cached_body> find(std::string_view key, std::uint64_t generation) const;
+  cached_body put(std::string_view key, std::uint64_t generation, std::string body);
+  std::size_t bytes() const;
 
  private:
   struct entry {
@@ -29,9 +34,15 @@ class body_cache {
     cached_body value;
   };
   mutable std::mutex mu_;
+  void make_room(std::size_t incoming, std::uint64_t generation);
   std::unordered_map<std::string, entry> entries_;
-  std::size_t max_;
+  std::size_t max_, max_bytes_, bytes_ = 0;
 };
+
+// The cache key of a GET: its path and the values it was answered for, in a fixed order.
+// A parameter not given is written without a value, so it differs from an empty one.
+std::string canonical_key(std::string_view path,
+                          std::initializer_list<std::pair<std::string_view, std::optional<std::string>>> params);
 
 std::string etag_of(std::string_view body);
 // A serialized body, shared, with its ETag.

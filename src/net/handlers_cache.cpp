@@ -29,12 +29,13 @@ response not_found_project(const request& req, const std::string& id) {
   return error_response(req, http::status::not_found, "Project '" + id + "' not found");
 }
 
-// The body for this exact request target and snapshot generation: built once, then copied.
+// The body for these parameters (key: canonical_key) and snapshot generation: built once, then
+// shared.
 template <class Build>
-response cached_json(request_context& c, Build&& build) {
+response cached_json(request_context& c, const std::string& key, Build&& build) {
   auto generation = c.app.mgr.current()->generation;
-  auto hit = c.app.bodies.find(c.req.target(), generation);
-  if (!hit) hit = c.app.bodies.put(c.req.target(), generation, to_json_text(build()));
+  auto hit = c.app.bodies.find(key, generation);
+  if (!hit) hit = c.app.bodies.put(key, generation, to_json_text(build()));
   auto res = shared_response(c.req, http::status::ok, hit->body, "application/json");
   res.set(http::field::etag, hit->etag);
   return res;
@@ -135,14 +136,16 @@ awaitable_response get_projects(request_context& c) {
   };
   // "stale" is a TTL test: it changes with the clock, not only with the snapshot.
   if (q.status == "stale") co_return json_response(c.req, http::status::ok, build());
-  co_return cached_json(c, build);
+  co_return cached_json(c, canonical_key(c.path, {{"status", q.status}, {"skip", std::to_string(q.skip)},
+                                                  {"limit", std::to_string(q.limit)}}),
+                        build);
 }
 
 awaitable_response get_project(request_context& c) {
   auto p = c.app.mgr.project(c.path_param);
   c.app.mgr.note_project_read(c.path_param);
   if (!p) co_return not_found_project(c.req, c.path_param);
-  co_return cached_json(c, [&] { return project_detail_json(*p); });
+  co_return cached_json(c, canonical_key(c.path, {}), [&] { return project_detail_json(*p); });
 }
 
 awaitable_response get_artifacts(request_context& c) {
@@ -155,7 +158,11 @@ awaitable_response get_artifacts(request_context& c) {
   q.limit = v.integer("limit", 100, 1, 500);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
   c.app.mgr.note_project_read(q.project_id);
-  co_return cached_json(c, [&] {
+  std::optional<std::string> outdated;
+  if (q.is_outdated) outdated = *q.is_outdated ? "1" : "0";
+  auto key = canonical_key(c.path, {{"project_id", q.project_id}, {"type", q.type}, {"is_outdated", outdated},
+                                    {"skip", std::to_string(q.skip)}, {"limit", std::to_string(q.limit)}});
+  co_return cached_json(c, key, [&] {
     auto page = c.app.mgr.list_artifacts(q);
     return json::object{{"items", items_of(page, [](auto& a) { return artifact_json(*a); })},
                         {"total", page.total},
@@ -179,7 +186,10 @@ awaitable_response get_stale(request_context& c) {
                              "Invalid sort_by field: " + q.sort_by + ". Valid options: name, type, project, version_diff");
   q.descending = ascii_lower(order) == "desc";
   c.app.mgr.note_project_read(q.project_id);
-  co_return cached_json(c, [&] {
+  auto key = canonical_key(c.path, {{"type", q.type}, {"project_id", q.project_id}, {"sort_by", q.sort_by},
+                                    {"desc", q.descending ? "1" : "0"}, {"skip", std::to_string(q.skip)},
+                                    {"limit", std::to_string(q.limit)}});
+  co_return cached_json(c, key, [&] {
     auto page = c.app.mgr.stale_artifacts(q);
     return json::object{{"items", items_of(page, [](auto& s) { return stale_item_json(s); })}, {"total", page.total}};
   });
@@ -200,7 +210,10 @@ awaitable_response get_search(request_context& c) {
                              "Invalid sort_by value. Must be one of: relevance, name, type, updated");
   q.query = *query;
   c.app.mgr.note_project_read(q.project_id);
-  co_return cached_json(c, [&] {
+  auto key = canonical_key(c.path, {{"query", q.query}, {"project_id", q.project_id}, {"type", q.type},
+                                    {"sort_by", q.sort_by}, {"skip", std::to_string(q.skip)},
+                                    {"limit", std::to_string(q.limit)}});
+  co_return cached_json(c, key, [&] {
     auto page = c.app.mgr.search(q);
     return json::object{{"items", items_of(page, [](auto& s) { return search_item_json(s); })},
                         {"total", page.total},

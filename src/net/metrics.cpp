@@ -72,6 +72,8 @@ std::string render_metrics(app_context& app) {
   gauge("projcache_cache_hits_total", "Reads answered from fresh cache.", st.hits, "counter");
   gauge("projcache_cache_misses_total", "Reads of a project not cached or stale.", st.misses, "counter");
   gauge("projcache_projects", "Cached projects.", st.total_projects);
+  gauge("projcache_body_cache_bytes", "Bytes of GET bodies kept for the current snapshot.", app.bodies.bytes());
+  gauge("projcache_store_degraded", "1 while the database refuses writes.", st.store.degraded ? 1 : 0);
   gauge("projcache_artifacts", "Cached artifacts.", st.total_artifacts);
   gauge("projcache_stale_projects", "Projects past their TTL.", st.stale_projects);
   gauge("projcache_outdated_artifacts", "Artifacts with a newer collection copy.", st.outdated_artifacts);

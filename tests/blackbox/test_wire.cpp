@@ -168,4 +168,24 @@ BOOST_AUTO_TEST_CASE(a_symlink_loop_where_an_artifact_should_be_is_missing) {
   BOOST_TEST(drift == "missing");
 }
 
+BOOST_AUTO_TEST_CASE(unknown_query_parameters_do_not_grow_the_body_cache) {
+  live_server srv;
+  auto cached_bytes = [&] {
+    auto text = srv.get("/metrics").body;
+    auto at = text.find("\nprojcache_body_cache_bytes ");
+    BOOST_REQUIRE(at != std::string::npos);
+    return std::stoll(text.substr(at + 28));
+  };
+  auto first = srv.get("/api/v1/cache/projects?limit=100");
+  BOOST_REQUIRE(first.status == 200);
+  auto one = cached_bytes();
+  BOOST_TEST(one >= static_cast<long long>(first.body.size()));
+  for (int i = 0; i < 200; ++i) {
+    auto r = srv.get("/api/v1/cache/projects?limit=100&nocache=" + std::to_string(i));
+    BOOST_REQUIRE(r.status == 200);
+    BOOST_REQUIRE(r.body == first.body);
+  }
+  BOOST_TEST(cached_bytes() == one);  // one entry: the same parameters, whatever else came along
+}
+
 BOOST_AUTO_TEST_SUITE_END()

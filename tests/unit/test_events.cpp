@@ -71,6 +71,22 @@ BOOST_AUTO_TEST_CASE(replay_after_since_and_too_old) {
   BOOST_TEST(b.events_after(6).events.empty());
 }
 
+BOOST_AUTO_TEST_CASE(the_ring_is_bounded_by_bytes_too) {
+  bus b(10000, 20000);
+  auto big = make(event_type::changes_detected);
+  big.extra = {{"pad", std::string(6000, 'x')}};
+  for (int i = 0; i < 10; ++i) b.publish(big);
+  BOOST_TEST(b.ring_bytes() <= 20000u);
+  auto kept = b.events_after(7);
+  BOOST_TEST(!kept.too_old);
+  BOOST_TEST(kept.events.size() == 3u);  // the newest three fit
+  BOOST_TEST(b.events_after(6).too_old);  // one that fell out: the client is told to resync
+  // Ordinary events: the count bound is the one that holds.
+  bus small(100, 1 << 20);
+  for (int i = 0; i < 150; ++i) small.publish(make(event_type::refresh_completed));
+  BOOST_TEST(small.events_after(50).events.size() == 100u);
+}
+
 BOOST_AUTO_TEST_CASE(subscribe_with_since_has_no_gap_and_no_duplicate) {
   bus b;
   std::atomic<bool> stop{false};

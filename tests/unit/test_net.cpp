@@ -153,6 +153,34 @@ BOOST_AUTO_TEST_CASE(cached_bodies_are_per_target_and_generation) {
   BOOST_TEST(c.find("/x", 1).has_value() + c.find("/y", 1).has_value() <= 1);
 }
 
+BOOST_AUTO_TEST_CASE(cached_bodies_are_bounded_by_bytes) {
+  body_cache c(100, 1000);
+  c.put("/a", 1, std::string(400, 'a'));
+  c.put("/b", 1, std::string(400, 'b'));
+  BOOST_TEST(c.bytes() == 800u);
+  c.put("/a", 1, std::string(300, 'A'));  // replacing an entry counts its new size only
+  BOOST_TEST(c.bytes() == 700u);
+  c.put("/c", 2, std::string(400, 'c'));  // over: the older generation goes first
+  BOOST_TEST(c.bytes() == 400u);
+  BOOST_TEST(!c.find("/a", 1));
+  BOOST_TEST(*c.find("/c", 2)->body == std::string(400, 'c'));
+  auto huge = c.put("/h", 2, std::string(5000, 'h'));  // larger than the budget: served, not kept
+  BOOST_TEST(huge.body->size() == 5000u);
+  BOOST_TEST(!c.find("/h", 2));
+  BOOST_TEST(c.bytes() == 400u);
+  // However many distinct keys come, the bytes stay under the budget.
+  for (int i = 0; i < 1000; ++i) c.put("/k" + std::to_string(i), 2, std::string(90, 'k'));
+  BOOST_TEST(c.bytes() <= 1000u);
+}
+
+BOOST_AUTO_TEST_CASE(the_cache_key_is_the_parsed_parameters) {
+  // Unknown parameters never reach it; a value cannot pretend to be another parameter.
+  BOOST_TEST(canonical_key("/p", {{"status", std::nullopt}, {"skip", "0"}}) == "/p?status&skip=1:0");
+  BOOST_TEST(canonical_key("/p", {{"status", ""}}) != canonical_key("/p", {{"status", std::nullopt}}));
+  BOOST_TEST(canonical_key("/p", {{"q", "a&skip=1:5"}, {"skip", "0"}}) !=
+             canonical_key("/p", {{"q", "a"}, {"skip", "5"}}));
+}
+
 BOOST_AUTO_TEST_CASE(a_shared_body_goes_out_as_an_owned_one_would) {
   request req{http::verb::get, "/x", 11};
   auto text = std::make_shared<const std::string>(std::string(40'000, 'p') + "end");
