@@ -57,7 +57,10 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   void subscribe(const json::object& o);
   void unsubscribe();
   bool wanted(const events::published_event& e) const;
-  void request_close(websocket::close_code code, std::string reason);
+  // The close frame goes after what is in flight; a peer that reads nothing for `grace` loses
+  // the TCP connection instead.
+  void request_close(websocket::close_code code, std::string reason,
+                     std::chrono::seconds grace = std::chrono::seconds(2));
   // The next message to send, in order (see replay_), or null.
   std::shared_ptr<const std::string> next_message();
   void error_reply(const std::string& detail) { send(to_json_text(json::object{{"op", "error"}, {"detail", detail}})); }
@@ -223,7 +226,9 @@ void ws_session::enqueue(std::shared_ptr<const std::string> msg) {
     queued_bytes_ = 0;
     replay_prefix_ = 0;
     unsubscribe();
-    request_close(websocket::close_code::policy_error, "client too slow: send queue limit exceeded");
+    // A client that resumes reading within the grace still learns why, from the close frame.
+    request_close(websocket::close_code::policy_error, "client too slow: send queue limit exceeded",
+                  std::chrono::seconds(5));
     return;
   }
   queued_bytes_ += msg->size();
@@ -232,7 +237,7 @@ void ws_session::enqueue(std::shared_ptr<const std::string> msg) {
   if (writer_waiting_) wake_.cancel();
 }
 
-void ws_session::request_close(websocket::close_code code, std::string reason) {
+void ws_session::request_close(websocket::close_code code, std::string reason, std::chrono::seconds grace) {
   if (close_ || closed_) return;
   close_ = websocket::close_reason(code, reason);
   app_.stats.ws_queued_bytes.fetch_sub(static_cast<std::int64_t>(queued_bytes_));
@@ -242,7 +247,7 @@ void ws_session::request_close(websocket::close_code code, std::string reason) {
   replay_prefix_ = 0;
   wake_.cancel();
   // A write stuck on a peer that reads nothing: give it a moment, then drop the socket.
-  kill_.expires_after(std::chrono::seconds(2));
+  kill_.expires_after(grace);
   kill_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->closed_) return;
     boost::system::error_code ignored;
@@ -283,7 +288,8 @@ void ws_session::drain_inbox() {
   if (overflow && !close_) {
     app_.stats.dropped_clients.fetch_add(1);
     unsubscribe();
-    request_close(websocket::close_code::policy_error, "client too slow: send queue limit exceeded");
+    request_close(websocket::close_code::policy_error, "client too slow: send queue limit exceeded",
+                  std::chrono::seconds(5));
   }
 }
 
