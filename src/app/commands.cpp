@@ -7,6 +7,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -29,24 +31,54 @@ namespace projcache::app {
 
 instance_lock::instance_lock(const std::string& db_path) {
   std::error_code ec;
-  fs::create_directories(fs::path(db_path).parent_path(), ec);
-  fd_ = ::open((db_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd_);
-    fd_ = -1;
+  auto dir = fs::path(db_path).parent_path();
+  if (!dir.empty() && !fs::is_directory(dir, ec) && !fs::create_directories(dir, ec) && ec) {
+    error_ = "cannot create the folder " + dir.string() + " for the cache database: " + ec.message() +
+             "; choose another --home or SKILLMEAT_CACHE_PATH";
+    return;
   }
+  if (take(db_path + ".lock", lock_fd_, "the lock file") && take(db_path, db_fd_, "the database"))
+    state_ = state::held;
+}
+
+bool instance_lock::take(const std::string& path, int& fd, const char* what) {
+  fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error_ = std::string("cannot open ") + what + " " + path + ": " + std::strerror(errno) +
+             (errno == EROFS || errno == EACCES ? "; the folder must be writable, or choose another --home or SKILLMEAT_CACHE_PATH"
+                                                : "");
+    state_ = state::failed;
+    return false;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+  int err = errno;
+  ::close(fd);
+  fd = -1;
+  if (err == EWOULDBLOCK) {
+    state_ = state::busy;
+  } else {
+    error_ = std::string("cannot lock ") + what + " " + path + ": " + std::strerror(err);
+    state_ = state::failed;
+  }
+  return false;
 }
 
 instance_lock::~instance_lock() {
-  if (fd_ >= 0) ::close(fd_);
+  if (db_fd_ >= 0) ::close(db_fd_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 namespace {
-bool lock_or_complain(instance_lock& l, const config& cfg) {
-  if (l.held()) return true;
+// 0 when held; else the exit code, with the reason on stderr.
+int lock_or_complain(instance_lock& l, const config& cfg) {
+  if (l.held()) return 0;
+  if (l.status() == instance_lock::state::failed) {
+    std::cerr << "projcache: " << l.error() << "\n";
+    return 2;
+  }
   std::cerr << "projcache: another projcache is using " << cfg.cache.db_path.string()
             << " (lock " << cfg.cache.db_path.string() << ".lock is held); stop it or use its API\n";
-  return false;
+  return exit_locked;
 }
 
 template <class F>
@@ -63,7 +95,7 @@ int guarded(F&& f) {
 int cmd_migrate(const config& cfg, const std::string& action, int steps) {
   return guarded([&] {
     instance_lock lock(cfg.cache.db_path.string());
-    if (!lock_or_complain(lock, cfg)) return exit_locked;
+    if (int rc = lock_or_complain(lock, cfg)) return rc;
     fs::create_directories(cfg.cache.db_path.parent_path());
     db::connection c(cfg.cache.db_path.string());
     db::migrator m(c);
@@ -117,7 +149,7 @@ int cmd_refresh(const config& cfg, std::optional<std::string> project, bool forc
   setup_logging(cfg.log_level, cfg.log_format);
   return guarded([&] {
     instance_lock lock(cfg.cache.db_path.string());
-    if (!lock_or_complain(lock, cfg)) return exit_locked;
+    if (int rc = lock_or_complain(lock, cfg)) return rc;
     boost::asio::io_context ioc;
     events::bus bus;
     cache::manager mgr(cfg.cache, bus);
@@ -160,7 +192,7 @@ int cmd_clear(const config& cfg, bool yes) {
       }
     }
     instance_lock lock(cfg.cache.db_path.string());
-    if (!lock_or_complain(lock, cfg)) return exit_locked;
+    if (int rc = lock_or_complain(lock, cfg)) return rc;
     events::bus bus;
     cache::manager mgr(cfg.cache, bus);
     mgr.open();
@@ -185,7 +217,7 @@ int cmd_check(const config& cfg, bool full) {
 int cmd_vacuum(const config& cfg) {
   return guarded([&] {
     instance_lock lock(cfg.cache.db_path.string());
-    if (!lock_or_complain(lock, cfg)) return exit_locked;
+    if (int rc = lock_or_complain(lock, cfg)) return rc;
     auto before = fs::file_size(cfg.cache.db_path);
     db::connection c(cfg.cache.db_path.string());
     c.exec("VACUUM");

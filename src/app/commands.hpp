@@ -24,15 +24,25 @@ int cmd_check(const config& cfg, bool full);
 int cmd_vacuum(const config& cfg);
 int cmd_demo(std::optional<std::string> dir);
 
-// An exclusive lock on "<db>.lock" for as long as the object lives; one writer process per db.
+// One server (or one-shot command) per database, for as long as the object lives: an exclusive
+// flock on "<db>.lock" and on the database file itself, so deleting the lock file cannot let a
+// second one in. (SQLite's own locks are POSIX record locks, which flock does not touch.)
 class instance_lock {
  public:
+  enum class state { held, busy, failed };
   explicit instance_lock(const std::string& db_path);
   ~instance_lock();
-  bool held() const { return fd_ >= 0; }
+  instance_lock(const instance_lock&) = delete;
+  state status() const { return state_; }
+  bool held() const { return state_ == state::held; }
+  // Why it failed (state::failed), in a user's words.
+  const std::string& error() const { return error_; }
 
  private:
-  int fd_ = -1;
+  bool take(const std::string& path, int& fd, const char* what);
+  state state_ = state::failed;
+  std::string error_;
+  int lock_fd_ = -1, db_fd_ = -1;
 };
 
 }  // namespace projcache::app

@@ -89,6 +89,10 @@ int cmd_serve(config cfg, const command_args& a) {
   cfg.net.bench_routes = vm.count("bench-routes") > 0;
 
   instance_lock lock(cfg.cache.db_path.string());
+  if (lock.status() == instance_lock::state::failed) {
+    std::cerr << "projcache: " << lock.error() << "\n";
+    return 2;
+  }
   if (!lock.held()) {
     std::cerr << "projcache: another projcache server is already using " << cfg.cache.db_path.string() << "\n";
     return exit_locked;

@@ -1,3 +1,5 @@
+#include <sys/mount.h>
+
 #include <signal.h>
 #include <stdio.h>
 
@@ -141,6 +143,39 @@ BOOST_AUTO_TEST_CASE(demo_world_has_every_drift_state) {
   auto page = http_get(proc.port(), "/");
   BOOST_TEST(page.status == 200);
   BOOST_TEST(page.header("content-type").starts_with("text/html"));
+}
+
+BOOST_AUTO_TEST_CASE(the_lock_cannot_be_deleted_from_under_a_server) {
+  temp_dir d;
+  auto w = build_reference_world(d.path());
+  std::map<std::string, std::string> env{{"SKILLMEAT_HOME", w.home.string()}, {"SKILLMEAT_CACHE_SEARCH_ROOTS", w.dev.string()}};
+  server_process first({}, env);
+  auto lock = w.home / "cache/projcache.db.lock";
+  BOOST_REQUIRE(fs::exists(lock));
+  fs::remove(lock);  // someone cleans up "stale" files
+  auto second = run_projcache({"serve", "--port", "0"}, env);
+  BOOST_TEST(second.code == 3);
+  BOOST_TEST(second.err.find("another projcache server is already using") != std::string::npos);
+  BOOST_TEST(run_projcache({"vacuum"}, env).code == 3);
+  BOOST_TEST(first.running());
+}
+
+BOOST_AUTO_TEST_CASE(a_database_path_that_cannot_be_is_an_error_not_a_lock) {
+  temp_dir d;
+  write_file(d / "plain-file", "not a folder");
+  auto r = run_projcache({"serve", "--port", "0"},
+                         {{"SKILLMEAT_HOME", d.path().string()}, {"SKILLMEAT_CACHE_PATH", (d / "plain-file/cache.db").string()}});
+  BOOST_TEST(r.code == 2);
+  BOOST_TEST(r.err.find("cannot create the folder") != std::string::npos);
+  BOOST_TEST(r.err.find("another projcache") == std::string::npos);
+  // A read-only folder (a read-only mount: root can write anywhere else).
+  fs::create_directories(d / "ro");
+  BOOST_REQUIRE_MESSAGE(::mount("tmpfs", (d / "ro").c_str(), "tmpfs", MS_RDONLY, "size=1m") == 0, "mounting needs root");
+  auto ro = run_projcache({"vacuum"}, {{"SKILLMEAT_HOME", d.path().string()}, {"SKILLMEAT_CACHE_PATH", (d / "ro/cache.db").string()}});
+  ::umount2((d / "ro").c_str(), MNT_DETACH);
+  BOOST_TEST(ro.code == 2);
+  BOOST_TEST(ro.err.find("Read-only file system") != std::string::npos);
+  BOOST_TEST(ro.err.find("must be writable") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
