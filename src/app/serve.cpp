@@ -1,5 +1,6 @@
 // projcache serve: the sidecar (contract section 8).
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -34,6 +35,15 @@ namespace json = boost::json;
 namespace projcache::app {
 
 namespace {
+// Every connection and WebSocket is a descriptor: the soft limit (often 1,024) is raised to the
+// hard one, so max_connections is what limits, not accept failing with EMFILE.
+void raise_open_file_limit() {
+  struct rlimit rl;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) BOOST_LOG_TRIVIAL(debug) << "cannot raise the open-file limit";
+}
+
 // The parent at the very start, before anything could have orphaned us.
 const pid_t initial_parent = ::getppid();
 
@@ -88,6 +98,7 @@ int cmd_serve(config cfg, const command_args& a) {
   if (vm.count("demo-if-missing") && !fs::exists(cfg.cache.home)) use_demo_world(cfg);
   cfg.net.bench_routes = vm.count("bench-routes") > 0;
 
+  raise_open_file_limit();
   instance_lock lock(cfg.cache.db_path.string());
   if (lock.status() == instance_lock::state::failed) {
     std::cerr << "projcache: " << lock.error() << "\n";

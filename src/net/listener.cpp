@@ -30,19 +30,31 @@ asio::awaitable<void> refuse(asio::ip::tcp::socket socket) {
 
 asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, app_context& app) {
   auto ex = co_await asio::this_coro::executor;
+  std::chrono::steady_clock::time_point last_logged{};
+  std::uint64_t failures = 0;
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ex), as_tuple_awaitable);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-      // Out of descriptors and the like: wait a little instead of spinning.
-      BOOST_LOG_TRIVIAL(warning) << "accept failed: " << ec.message();
-      asio::steady_timer t(ex, std::chrono::milliseconds(50));
+      // Out of descriptors and the like: back off instead of spinning, and say so once per
+      // interval, not once per attempt.
+      ++failures;
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_logged > std::chrono::seconds(10)) {
+        BOOST_LOG_TRIVIAL(warning) << "cannot accept connections (" << ec.message() << "; " << failures
+                                   << " time(s) since the last report): close idle clients or raise the open-file limit";
+        last_logged = now;
+        failures = 0;
+      }
+      asio::steady_timer t(ex, std::chrono::milliseconds(100));
       co_await t.async_wait(as_tuple_awaitable);
       continue;
     }
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
     if (app.stopping) continue;
-    if (static_cast<std::size_t>(app.stats.connections.load()) >= app.opts.max_connections) {
+    // WebSocket sessions leave the HTTP count when they upgrade: they count here all the same.
+    auto open = app.stats.connections.load() + app.stats.subscribers.load();
+    if (static_cast<std::size_t>(open) >= app.opts.max_connections) {
       app.stats.refused_connections.fetch_add(1);
       auto sock_ex = socket.get_executor();
       asio::co_spawn(sock_ex, refuse(std::move(socket)), asio::detached);

@@ -183,4 +183,20 @@ BOOST_AUTO_TEST_CASE(a_replay_larger_than_the_send_queue_streams_as_the_client_r
   BOOST_TEST(http_get(proc.port(), "/api/v1/cache/status").json().at("dropped_clients").as_int64() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(websockets_count_against_max_connections) {
+  live_server srv(env_map{{"SKILLMEAT_CACHE_MAX_CONNECTIONS", "4"}});
+  std::vector<std::unique_ptr<ws_client>> subscribers;
+  for (int i = 0; i < 4; ++i) {
+    subscribers.push_back(std::make_unique<ws_client>(srv.port()));
+    subscribe(*subscribers.back());
+  }
+  // Four WebSockets are four connections: the fifth client, of either kind, is refused.
+  auto busy = srv.get("/api/v1/cache/status");
+  BOOST_TEST(busy.status == 503);
+  BOOST_TEST(busy.json().at("detail").as_string() == "Too many open connections");
+  BOOST_TEST(ws_refusal_status(srv.port(), {}) == 503);
+  subscribers.pop_back();  // one leaves: room again
+  BOOST_TEST(eventually([&] { return srv.get("/api/v1/cache/status").status == 200; }));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
