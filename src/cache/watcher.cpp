@@ -198,14 +198,50 @@ void watcher::resync() {
   // Re-adding an already watched path returns the same descriptor: cheap and idempotent.
   fs::path collections = cfg.home / "collections";
   std::error_code ec;
-  if (fs::is_directory(collections, ec)) keep_or_add(collections, kind::collections, unlimited_depth, collections.string());
+  missing_roots_.clear();
+  if (fs::is_directory(collections, ec))
+    keep_or_add(collections, kind::collections, unlimited_depth, collections.string());
+  else
+    watch_for_missing(collections);
   for (auto& [root_path, _] : profile_roots_) keep_or_add(root_path, kind::profile_root, unlimited_depth, root_path);
-  for (auto& root : cfg.search_roots)
+  for (auto& root : cfg.search_roots) {
     if (fs::is_directory(root, ec))
       keep_or_add(root, kind::search_tree, cfg.discovery_depth + 1, root.string());
+    else
+      watch_for_missing(root);
+  }
   for (auto& [wd, info] : old_watches)
     if (!watches_.count(wd)) ::inotify_rm_watch(fd_->native_handle(), wd);
   watch_count_ = static_cast<std::int64_t>(watches_.size());
+}
+
+void watcher::watch_for_missing(const fs::path& root) {
+  auto normal = root.lexically_normal().string();
+  while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  missing_roots_.push_back(normal);
+  std::error_code ec;
+  for (fs::path dir = root.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (fs::is_directory(dir, ec)) {
+      add_watch(dir, kind::pending_root, 0, root.string());
+      return;
+    }
+    if (dir == dir.root_path()) return;
+  }
+}
+
+bool watcher::root_appeared(const std::string& dir) {
+  bool leads = false;
+  for (auto& root : missing_roots_)
+    if (root == dir || under(root, dir)) leads = true;
+  if (!leads) return false;
+  BOOST_LOG_TRIVIAL(info) << dir << " appeared: watching the roots below it";
+  std::string collections = (mgr_.config().home / "collections").string();
+  bool collections_too = collections == dir || under(collections, dir);
+  resync();
+  touch_rescan();  // new projects, with their project_added events
+  if (collections_too)
+    for (auto& [id, _] : mgr_.current()->projects) touch_project(id);  // their drift may change
+  return true;
 }
 
 bool watcher::relevant_for_project(const std::string& id, const std::string& root_path, const std::string& rel) const {
@@ -240,6 +276,8 @@ void watcher::handle(int wd, std::uint32_t mask, const std::string& name) {
   events_seen_.fetch_add(1, std::memory_order_relaxed);
   bool is_dir = mask & IN_ISDIR;
 
+  if (is_dir && (mask & (IN_CREATE | IN_MOVED_TO)) && root_appeared(full)) return;
+  if (info.k == kind::pending_root) return;  // nothing else there is ours
   if (is_dir && (mask & (IN_CREATE | IN_MOVED_TO))) {
     int max_depth = info.k == kind::search_tree ? mgr_.config().discovery_depth + 1 : unlimited_depth;
     add_tree(full, info.k, info.depth + 1, max_depth, info.path);

@@ -40,7 +40,9 @@ class watcher {
   std::size_t pending() const { return pending_.load(); }
 
  private:
-  enum class kind { collections, profile_root, search_tree };
+  // pending_root: the nearest existing ancestor of a search root or collections folder that does
+  // not exist yet, watched (that folder only) until the root appears.
+  enum class kind { collections, profile_root, search_tree, pending_root };
   struct watch_info {
     std::string path;
     kind k;
@@ -59,6 +61,9 @@ class watcher {
   void touch_project(const std::string& id);
   void touch_rescan();
   void on_overflow();
+  // A folder that appeared is (or leads to) a root that did not exist: watch it for real now.
+  bool root_appeared(const std::string& dir);
+  void watch_for_missing(const std::filesystem::path& root);
   bool relevant_for_project(const std::string& id, const std::string& root_path, const std::string& rel) const;
 
   manager& mgr_;
@@ -70,6 +75,7 @@ class watcher {
   std::unordered_map<std::string, int> by_path_;
   std::map<std::string, std::string> profile_roots_;  // "<project>/<root>" -> project id
   std::set<std::string> fallback_roots_;
+  std::vector<std::string> missing_roots_;  // search roots and collections that do not exist yet
   std::map<std::string, pending_refresh> debounce_;  // project id, or "" for a rescan
   boost::asio::steady_timer fallback_timer_;
   std::atomic<bool> running_{false};

@@ -191,4 +191,25 @@ BOOST_AUTO_TEST_CASE(skillmeats_rescan_succeeds_with_a_broken_project) {
   BOOST_TEST(!strict.json().at("success").as_bool());
 }
 
+BOOST_AUTO_TEST_CASE(a_search_root_created_after_start_is_found_without_a_refresh) {
+  temp_dir d;
+  auto w = build_reference_world(d.path() / "world");
+  age_tree(w.home);
+  age_tree(w.dev);
+  // Two levels of the root are missing at start: later/ and later/dev/.
+  fs::path root = d.path() / "later" / "dev";
+  server_process proc({}, {{"SKILLMEAT_HOME", w.home.string()}, {"SKILLMEAT_CACHE_SEARCH_ROOTS", root.string()},
+                           {"SKILLMEAT_CACHE_DEBOUNCE_MS", "30"}});
+  BOOST_REQUIRE(eventually([&] { return http_get(proc.port(), "/readyz").status == 200; }));
+  BOOST_TEST(http_get(proc.port(), "/api/v1/cache/projects").json().at("total").as_int64() == 0);
+  ws_client c(proc.port());
+  c.send(R"({"op":"subscribe","types":["project_added"]})");
+  BOOST_REQUIRE(c.read_json().at("op").as_string() == "subscribed");
+
+  fs::create_directories(d.path() / "later");  // the watch moves down to later/ ...
+  fs::rename(w.dev, root);  // ... and the whole tree arrives at once, as a clone or an unpack would
+  BOOST_TEST(eventually([&] { return http_get(proc.port(), "/api/v1/cache/projects").json().at("total").as_int64() == 4; }));
+  BOOST_TEST(c.read_json().at("type").as_string() == "project_added");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
