@@ -9,6 +9,7 @@
 
 #include "cache/queries.hpp"
 #include "net/body_cache.hpp"
+#include "net/idle_connections.hpp"
 #include "net/metrics.hpp"
 #include "net/options.hpp"
 #include "net/router.hpp"
@@ -34,6 +35,7 @@ struct server_stats {
   std::atomic<std::int64_t> dropped_clients{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> refused_connections{0};
+  std::atomic<std::uint64_t> evicted_connections{0};
   std::atomic<std::int64_t> ws_queued_bytes{0};
 };
 
@@ -62,6 +64,7 @@ struct app_context {
   memo_body<status_inputs> status_body;
   router routes;
   std::atomic<bool> stopping{false};
+  idle_connections idle;
 
   std::mutex ws_mu;
   std::map<std::uint64_t, std::weak_ptr<ws_session>> ws_sessions;

@@ -181,11 +181,10 @@ asio::awaitable<response> dispatch(const request& req, app_context& app) {
 }
 
 asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context& app) {
-  struct counted {
+  struct counted {  // the listener counted us in; we count ourselves out, whatever the exit
     std::atomic<std::int64_t>& n;
-    explicit counted(std::atomic<std::int64_t>& c) : n(c) { ++n; }
     ~counted() { --n; }
-  } guard(app.stats.connections);
+  } guard{app.stats.connections};
 
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buf;
@@ -193,7 +192,17 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context
     if (app.stopping) break;
     if (buf.size() == 0) {  // keep-alive: wait for the next request's first bytes
       stream.expires_after(app.opts.idle_timeout);
+      // Idle: the listener may close us to admit a new client at the cap. The close runs on our
+      // strand, and only while we still wait here (so `stream` is alive when it runs).
+      auto still_idle = std::make_shared<bool>(true);
+      auto slot = app.idle.add([ex = stream.get_executor(), still_idle, &stream] {
+        asio::post(ex, [still_idle, &stream] {
+          if (*still_idle) stream.cancel();
+        });
+      });
       auto [ec, n] = co_await stream.async_read_some(buf.prepare(8192), as_tuple_awaitable);
+      *still_idle = false;
+      app.idle.remove(slot);
       if (ec) break;
       buf.commit(n);
     }

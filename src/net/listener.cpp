@@ -54,12 +54,17 @@ asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, app_context
     if (app.stopping) continue;
     // WebSocket sessions leave the HTTP count when they upgrade: they count here all the same.
     auto open = app.stats.connections.load() + app.stats.subscribers.load();
-    if (static_cast<std::size_t>(open) >= app.opts.max_connections) {
+    // At the cap the longest-idle connection makes room; refused only when every one is busy.
+    if (static_cast<std::size_t>(open) >= app.opts.max_connections && app.idle.evict_oldest()) {
+      app.stats.evicted_connections.fetch_add(1);
+    } else if (static_cast<std::size_t>(open) >= app.opts.max_connections) {
       app.stats.refused_connections.fetch_add(1);
       auto sock_ex = socket.get_executor();
       asio::co_spawn(sock_ex, refuse(std::move(socket)), asio::detached);
       continue;
     }
+    // Counted here, not when the session starts on its strand: a burst at the cap sees each one.
+    app.stats.connections.fetch_add(1);
     auto sock_ex = socket.get_executor();
     asio::co_spawn(sock_ex, run_http_session(std::move(socket), app), [](std::exception_ptr ep) {
       if (!ep) return;

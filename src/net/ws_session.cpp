@@ -1,6 +1,8 @@
 #include "net/ws_session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -69,6 +71,12 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   app_context& app_;
   std::string subprotocol_;
   asio::steady_timer wake_, kill_;
+  // Beast 1.81 can deadlock a close against a failing read: our async_close holds its write
+  // block and waits for the read block, while a read that found a protocol error in bytes
+  // already buffered (a continuation without a start, say) holds the read block and waits for
+  // the write block. Neither touches the socket again, so closing it wakes neither. When the
+  // grace runs out, both are cancelled: the session always ends.
+  asio::cancellation_signal read_cancel_, close_cancel_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
   // Replay after `since`: sent as the socket takes it (the events are the bus ring's own, not
@@ -152,7 +160,7 @@ asio::awaitable<void> ws_session::reader() {
   auto self = shared_from_this();
   beast::flat_buffer buf;
   for (;;) {
-    auto [ec, n] = co_await ws_.async_read(buf, as_tuple_awaitable);
+    auto [ec, n] = co_await ws_.async_read(buf, asio::bind_cancellation_slot(read_cancel_.slot(), as_tuple_awaitable));
     if (ec) co_return;  // closed, too big (Beast answers 1009 itself), timed out or reset
     if (!ws_.got_text()) {
       request_close(websocket::close_code::unknown_data, "binary frames are not accepted");
@@ -192,7 +200,7 @@ asio::awaitable<void> ws_session::writer() {
       continue;
     }
     auto reason = *close_;
-    co_await ws_.async_close(reason, as_tuple_awaitable);
+    co_await ws_.async_close(reason, asio::bind_cancellation_slot(close_cancel_.slot(), as_tuple_awaitable));
     co_return;
   }
 }
@@ -252,6 +260,8 @@ void ws_session::request_close(websocket::close_code code, std::string reason, s
     if (ec || self->closed_) return;
     boost::system::error_code ignored;
     beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    self->read_cancel_.emit(asio::cancellation_type::terminal);
+    self->close_cancel_.emit(asio::cancellation_type::terminal);
   });
 }
 

@@ -83,17 +83,19 @@ BOOST_AUTO_TEST_CASE(slow_partial_request_is_closed) {
   BOOST_TEST(srv.get("/healthz").status == 200);
 }
 
-BOOST_AUTO_TEST_CASE(too_many_connections_are_refused_others_unaffected) {
+BOOST_AUTO_TEST_CASE(at_the_cap_busy_connections_refuse_others_unaffected) {
   live_server srv(env_map{{"SKILLMEAT_CACHE_MAX_CONNECTIONS", "8"}});
   boost::asio::io_context ioc;
-  std::vector<boost::asio::ip::tcp::socket> idle;
+  // Eight connections, each in the middle of sending a request: busy, none can make room.
+  std::vector<boost::asio::ip::tcp::socket> busy;
   for (int i = 0; i < 8; ++i) {
-    idle.emplace_back(ioc);
-    idle.back().connect({boost::asio::ip::make_address("127.0.0.1"), srv.port()});
+    busy.emplace_back(ioc);
+    busy.back().connect({boost::asio::ip::make_address("127.0.0.1"), srv.port()});
+    boost::asio::write(busy.back(), boost::asio::buffer(std::string_view("GET /healthz HTTP/1.1\r\nHost: local")));
   }
   BOOST_REQUIRE(eventually([&] { return raw_exchange(srv.port(), "", std::chrono::milliseconds(300)).starts_with("HTTP/1.1 503"); }));
-  idle.pop_back();
-  idle.pop_back();
+  busy.pop_back();
+  busy.pop_back();
   BOOST_TEST(eventually([&] {
     try {
       return srv.get("/healthz").status == 200;
@@ -101,6 +103,40 @@ BOOST_AUTO_TEST_CASE(too_many_connections_are_refused_others_unaffected) {
       return false;
     }
   }));
+}
+
+BOOST_AUTO_TEST_CASE(at_the_cap_the_longest_idle_connection_makes_room) {
+  live_server srv(env_map{{"SKILLMEAT_CACHE_MAX_CONNECTIONS", "8"}});
+  boost::asio::io_context ioc;
+  // Eight idle connections: one idle keep-alive (the oldest), then seven that never sent a byte.
+  std::vector<boost::asio::ip::tcp::socket> idle;
+  auto open = [&] {
+    idle.emplace_back(ioc);
+    idle.back().connect({boost::asio::ip::make_address("127.0.0.1"), srv.port()});
+  };
+  open();
+  boost::asio::write(idle.back(), boost::asio::buffer(std::string_view("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")));
+  std::string first(4096, '\0');
+  auto got = idle.back().read_some(boost::asio::buffer(first));
+  BOOST_REQUIRE(std::string_view(first.data(), got).starts_with("HTTP/1.1 200"));
+  for (int i = 1; i < 7; ++i) open();
+  // Seven idle and this request's own connection: under the cap, nothing evicted yet.
+  BOOST_REQUIRE(eventually([&] {
+    return srv.get("/metrics").body.find("projcache_http_idle_connections 7\n") != std::string::npos;
+  }));
+  open();
+  // Each new client is served, every time by closing the connection idle the longest.
+  for (int i = 0; i < 3; ++i) {
+    auto r = srv.get("/healthz");
+    BOOST_TEST(r.status == 200);
+  }
+  boost::system::error_code ec;
+  char byte;
+  idle.front().read_some(boost::asio::buffer(&byte, 1), ec);
+  BOOST_TEST((ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset), ec.message());
+  auto metrics = srv.get("/metrics").body;
+  BOOST_TEST(metrics.find("projcache_http_evicted_connections_total ") != std::string::npos);
+  BOOST_TEST(metrics.find("projcache_http_evicted_connections_total 0\n") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(status_answers_while_a_long_refresh_runs) {

@@ -130,6 +130,33 @@ BOOST_AUTO_TEST_CASE(malformed_binary_and_oversized_frames) {
   BOOST_TEST(big.read_until_close() == 1009);
 }
 
+namespace {
+// A masked client frame (RFC 6455 5.2), payload under 126 bytes.
+std::string client_frame(std::uint8_t first_byte, const std::string& payload) {
+  std::string f{static_cast<char>(first_byte), static_cast<char>(0x80 | payload.size())};
+  const char mask[4] = {0x11, 0x22, 0x33, 0x44};
+  f.append(mask, 4);
+  for (std::size_t i = 0; i < payload.size(); ++i) f.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
+  return f;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_session_closed_by_two_errors_at_once_still_ends) {
+  // A binary frame (we close with 1003), a ping and a continuation without a start (Beast fails
+  // the connection with 1002), all in one segment: the two closes once deadlocked inside Beast
+  // and the session outlived its socket (22 of 40 here).
+  live_server srv;
+  const auto segment = client_frame(0x82, "\x01\x02") + client_frame(0x89, "hi") + client_frame(0x80, "cont");
+  for (int i = 0; i < 40; ++i) {
+    ws_client c(srv.port());
+    boost::asio::write(c.stream().next_layer().socket(), boost::asio::buffer(segment));
+    auto code = c.read_until_close(std::chrono::milliseconds(10000));
+    BOOST_CHECK_MESSAGE(code == 1003 || code == 1002, "close code " << code);  // whichever close went first
+  }
+  BOOST_TEST(eventually([&] { return srv.get_json("/api/v1/cache/status").at("subscribers").as_int64() == 0; },
+                        std::chrono::seconds(20)));
+}
+
 BOOST_AUTO_TEST_CASE(a_client_that_does_not_read_is_dropped_alone) {
   live_server srv(env_map{{"SKILLMEAT_CACHE_WS_QUEUE_MESSAGES", "50"}});
   // The sluggard: a tiny receive window, and it never reads after subscribing.
