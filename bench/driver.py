@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -270,6 +271,55 @@ def bench_fanout(w, clients, n, size, rounds):
             "all_delivered": all(r["deliveries"] == clients * n for r in ours + theirs)}
 
 
+# ---------------------------------------------------------------- lifecycle timings (from the tests' goals)
+PARENT = ("import subprocess, sys, time\n"
+          "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)\n"
+          "print(p.stdout.readline(), flush=True)\ntime.sleep(600)\n")
+
+
+def bench_lifecycle(w, rounds):
+    """SIGTERM to exit; the parent killed to the sidecar's exit; /cache/status while a forced
+    full refresh runs. The tests check that these happen; here is how fast."""
+    stops, orphans, during = [], [], []
+    for _ in range(rounds):
+        srv = Server(w)
+        t0 = time.perf_counter()
+        srv.stop()
+        stops.append(time.perf_counter() - t0)
+        env = dict(os.environ, SKILLMEAT_HOME=str(w / "home"), SKILLMEAT_CACHE_SEARCH_ROOTS=str(w / "dev"),
+                   SKILLMEAT_CACHE_LOG_LEVEL="error")
+        parent = subprocess.Popen([sys.executable, "-c", PARENT, str(BUILD / "projcache"), "serve", "--port", "0"],
+                                  env=env, stdout=subprocess.PIPE, text=True)
+        child = json.loads(parent.stdout.readline())["pid"]
+        t0 = time.perf_counter()
+        parent.kill()
+        parent.wait()
+        while os.path.exists(f"/proc/{child}") and ") Z " not in open(f"/proc/{child}/stat").read():
+            time.sleep(0.001)
+        orphans.append(time.perf_counter() - t0)
+    srv = Server(w)
+    try:
+        done = threading.Event()
+        def refresh():
+            req = urllib.request.Request(f"http://127.0.0.1:{srv.port}/api/v1/cache/refresh", method="POST",
+                                         data=b'{"force": true}', headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(req, timeout=600).read()
+            done.set()
+        t = threading.Thread(target=refresh)
+        t.start()
+        while not done.is_set():
+            t0 = time.perf_counter()
+            srv.get("/api/v1/cache/status", raw=True)
+            during.append((time.perf_counter() - t0) * 1000)
+        t.join()
+    finally:
+        srv.stop()
+    during.sort()
+    return {"rounds": rounds, "sigterm_to_exit_ms_max": max(stops) * 1000, "parent_death_to_exit_ms_max": max(orphans) * 1000,
+            "status_during_refresh_requests": len(during), "status_during_refresh_p50_ms": during[len(during) // 2],
+            "status_during_refresh_max_ms": during[-1]}
+
+
 # ---------------------------------------------------------------- report
 def report(res):
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -321,8 +371,19 @@ def report(res):
                   f"| {p['slowdown'] * 100:.1f}% (spread {p['slowdown_spread'][0] * 100:.1f}-{p['slowdown_spread'][1] * 100:.1f}%) | "
                   f"{p['refresh_cpu_share_of_one_core'] * 100:.1f}% of one core | < 5% | "
                   f"{p['cold_refresh_free_cores_s']:.1f} s |"]
+    if "lifecycle" in res:
+        l = res["lifecycle"]
+        lines += ["", f"## Lifecycle ({l['rounds']} rounds; what the tests check happens, how fast)", "",
+                  "| measure | value | goal |", "|---|---|---|",
+                  f"| SIGTERM to exit, world cached, max | {l['sigterm_to_exit_ms_max']:.0f} ms | < 5 s |",
+                  f"| parent killed to the sidecar's exit, max | {l['parent_death_to_exit_ms_max']:.0f} ms | < 2 s |",
+                  f"| `/cache/status` while a forced full refresh runs ({l['status_during_refresh_requests']} requests), "
+                  f"p50 / max | {l['status_during_refresh_p50_ms']:.2f} / {l['status_during_refresh_max_ms']:.1f} ms | max < 1 s |"]
     if "elapsed_s" in res:
         lines += ["", f"Whole run (build, worlds, every benchmark): {res['elapsed_s'] / 60:.1f} min."]
+    soak = RESULTS / "soak.md"
+    if soak.exists():  # written by bench/soak; kept here between its markers
+        lines += ["", "<!-- soak:begin -->", soak.read_text().rstrip() + "\n<!-- soak:end -->"]
     lines += ["", "![latency and ratio](latest.png)", ""]
     (RESULTS / "latest.md").write_text("\n".join(lines))
     # The README shows the same table, between its markers, with the chart's path from there.
@@ -380,6 +441,7 @@ def main():
         res["latency"] = asyncio.run(latency(srv, big, 30 if QUICK else 100))
     finally:
         srv.stop()
+    res["lifecycle"] = bench_lifecycle(big, 2 if QUICK else 3)
     res["polite"] = bench_polite(big, 3 if QUICK else 5, 2 if QUICK else 3)
     res["fanout"] = bench_fanout(big, 200 if QUICK else 1000, 2000 if QUICK else 10000, 250, 1 if QUICK else 2)
     if os.environ.get("BENCH_T0"):  # set by bench/run before it installs and builds anything

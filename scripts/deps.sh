@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages projcache needs to build; --test, --bench, --coverage or
-# --wheel add what those need.
+# Installs the Debian 12 packages projcache needs to build; --test, --fuzz, --bench, --coverage
+# or --wheel add what those need.
 # Does nothing when they are all present. Run as root (or with sudo available).
 set -euo pipefail
 
@@ -20,7 +20,9 @@ case "${1:-}" in
     pkgs+=(python3-build python3-setuptools python3-wheel python3-venv binutils)
     # Node.js for the browser test: Debian's, unless the machine already has one.
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
+    pkgs+=(clang-16 libfuzzer-16-dev libclang-rt-16-dev)  # the short fuzz runs (scripts/fuzz.sh)
     browser=true ;;
+  --fuzz) pkgs+=(clang-16 libfuzzer-16-dev libclang-rt-16-dev) ;;
   --bench) pkgs+=(python3 python3-websockets wrk gnuplot-nox) ;;
   --coverage) pkgs+=(lcov python3 python3-pytest python3-websockets) ;;
 esac

@@ -27,15 +27,6 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
-// A relative path that stays inside its base ("a/b", not "/x" or "../x").
-bool safe_relative(const std::string& rel) {
-  fs::path p(rel);
-  if (rel.empty() || p.is_absolute()) return false;
-  for (auto& part : p)
-    if (part == "..") return false;
-  return true;
-}
-
 read_result<deployed_cache::entries> read_entries(const scan_context& ctx, const fs::path& file) {
   if (ctx.deployed) return ctx.deployed->read(file);
   auto r = read_deployed(file);
@@ -61,7 +52,7 @@ std::shared_ptr<const collection_snapshot> collection_store::get(const std::stri
   snap->dir = dir;
   snap->stamp = stamp;
   std::error_code ec;
-  snap->exists = safe_relative(name) && fs::is_regular_file(dir / "collection.toml", ec);
+  snap->exists = safe_relative_path(name) && fs::is_regular_file(dir / "collection.toml", ec);
   if (snap->exists) {
     auto file = read_collection(dir / "collection.toml");
     if (!file) {
@@ -171,7 +162,7 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
       set(&db::artifact_row::artifact_path,
           strip_slashes(e.artifact_path.value_or(default_artifact_path(e.artifact_type, e.artifact_name))));
       set(&db::artifact_row::deployed_at, e.deployed_at);
-      if (!safe_relative(*a.artifact_path)) {
+      if (!safe_relative_path(*a.artifact_path)) {
         out.error = read_error{deployed_file.string(), e.line,
                                "artifact_path '" + *a.artifact_path + "' leaves the profile root", false};
         return out;
@@ -193,7 +184,7 @@ project_scan scan_project(const fs::path& path, const scan_context& ctx,
       if (auto it = col->by_key.find({*a.name, *a.type}); it != col->by_key.end()) ca = it->second;
       if (ca) {
         std::string rel = strip_slashes(ca->path.empty() ? default_artifact_path(*a.type, *a.name) : ca->path);
-        if (safe_relative(rel)) h.collection = ctx.memo.hash(col->dir / rel, ctx.hasher, ctx.cancel);
+        if (safe_relative_path(rel)) h.collection = ctx.memo.hash(col->dir / rel, ctx.hasher, ctx.cancel);
       }
 
       set(&db::artifact_row::deployed_hash, h.deployed);

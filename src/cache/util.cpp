@@ -49,6 +49,8 @@ std::optional<std::string> base64_decode(std::string_view in) {
       if (d < 0) return std::nullopt;
       v = (v << 6) | static_cast<unsigned>(d);
     }
+    // The bits a padded group drops must be zero: "cAh=" is not another spelling of "cAg=".
+    if ((pad == 1 && (v & 0xFF) != 0) || (pad == 2 && (v & 0xFFFF) != 0)) return std::nullopt;
     out += static_cast<char>(v >> 16);
     if (pad < 2) out += static_cast<char>((v >> 8) & 255);
     if (pad < 1) out += static_cast<char>(v & 255);
@@ -81,6 +83,15 @@ std::filesystem::path expand_home(const std::string& p) {
     return std::filesystem::path(home ? home : "/") / p.substr(p.size() > 1 ? 2 : 1);
   }
   return p;
+}
+
+bool safe_relative_path(std::string_view rel) {
+  if (rel.empty() || rel.find('\0') != std::string_view::npos) return false;
+  std::filesystem::path p(rel);
+  if (p.is_absolute() || p.has_root_name() || p.has_root_directory()) return false;
+  for (auto& part : p)
+    if (part == "..") return false;
+  return true;
 }
 
 }  // namespace projcache::cache

@@ -7,9 +7,8 @@
 #include <boost/log/trivial.hpp>
 #include <chrono>
 
-#include "common/ascii.hpp"
 #include "net/app_context.hpp"
-#include "net/http_policy.hpp"
+#include "net/admission.hpp"
 #include "net/query.hpp"
 #include "net/responses.hpp"
 #include "net/ws_session.hpp"
@@ -25,156 +24,78 @@ namespace {
 constexpr std::string_view events_path = "/api/v1/cache/events";
 std::atomic<std::uint64_t> request_counter{0};
 
-bool needs_key(std::string_view path) {
-  return !(path == "/healthz" || path == "/readyz" || path == "/" || path.starts_with("/assets/"));
+std::string next_request_id() {
+  std::string id(12, '0');  // 12 hex digits, zero-padded
+  for (auto n = ++request_counter, i = std::uint64_t{12}; i-- > 0 && n; n >>= 4) id[i] = "0123456789abcdef"[n & 15];
+  return id;
 }
 
-response auth_failure(const request& req, auth_result r) {
-  if (r == auth_result::missing) {
-    auto res = error_response(req, http::status::unauthorized, "API key required");
-    res.set(http::field::www_authenticate, "ApiKey");
-    return res;
+// The route's handler, or 404/405; unexpected exceptions are caught here, once.
+asio::awaitable<response> route(const request& req, std::string path, query_list params, app_context& app,
+                                const std::string& request_id, std::string_view& route_name) {
+  auto m = app.routes.find(path, req.method() == http::verb::head ? http::verb::get : req.method());
+  if (!m.path_known) co_return error_response(req, http::status::not_found, "Not Found");
+  route_name = m.pattern;
+  if (!m.h) {
+    auto res = error_response(req, http::status::method_not_allowed, "Method Not Allowed");
+    res.set(http::field::allow, m.allow);
+    co_return res;
   }
-  return error_response(req, http::status::forbidden, "Invalid API key");
-}
-
-std::optional<std::string_view> header(const request& req, std::string_view name) {
-  auto it = req.find(name);
-  if (it == req.end()) return std::nullopt;
-  return it->value();
-}
-
-void add_cors(response& res, const request& req, const options& o) {
-  auto origin = header(req, "Origin");
-  if (origin && origin_allowed(o, *origin)) {
-    res.set(http::field::access_control_allow_origin, *origin);
-    res.set(http::field::access_control_allow_credentials, "true");
-    res.set(http::field::access_control_expose_headers, "ETag, X-Request-ID");
-    res.set(http::field::vary, "Origin");
+  request_context ctx{req, path, std::move(params), std::move(m.param), app, request_id};
+  try {
+    co_return co_await (*m.h)(ctx);
+  } catch (const std::exception& e) {
+    BOOST_LOG_TRIVIAL(error) << "request " << request_id << " " << req.method_string() << " " << path
+                             << " failed: " << e.what();
   }
+  co_return error_response(req, http::status::internal_server_error, "Internal Server Error");
 }
 
-// A state-changing request from a foreign page, or with a body that is not JSON, is refused
-// before routing, key or no key: a page on any site can POST text/plain without a preflight.
-std::optional<response> refuse_write(const request& req, const options& o) {
-  auto m = req.method();
-  if (m != http::verb::post && m != http::verb::put && m != http::verb::patch && m != http::verb::delete_)
-    return std::nullopt;
-  if (!page_origin_allowed(o, header(req, "Origin"), req[http::field::host]))
-    return error_response(req, http::status::forbidden, "Origin not allowed");
-  if (!req.body().empty() && !is_json_content_type(header(req, "Content-Type")))
-    return error_response(req, http::status::unsupported_media_type, "Content-Type must be application/json");
-  return std::nullopt;
-}
-
-bool expects_continue(const request& req) {
-  auto e = header(req, "Expect");
-  return req.version() == 11 && e && beast::iequals(*e, "100-continue");
-}
-
-// RFC 9112 framing that Beast would read leniently: one Host, transfer codings we can read.
-std::optional<response> refuse_framing(const request& req) {
-  if (req.count(http::field::host) > 1) return error_response(req, http::status::bad_request, "Invalid host header");
-  if (auto e = header(req, "Expect"); e && !beast::iequals(*e, "100-continue"))
-    return error_response(req, http::status::expectation_failed, "Only Expect: 100-continue is understood");
-  auto te = header(req, "Transfer-Encoding");
-  if (!te) return std::nullopt;
-  std::vector<std::string> codings;
-  for (auto part : http::token_list(*te)) codings.push_back(ascii_lower(std::string_view(part.data(), part.size())));
-  if (codings.empty() || codings.back() != "chunked")
-    return error_response(req, http::status::bad_request, "Malformed request: chunked must be the last transfer coding");
-  for (auto& c : codings)
-    if (c != "chunked")
-      return error_response(req, http::status::not_implemented, "Transfer coding not supported: " + c);
-  return std::nullopt;
-}
-
-// Checks of an upgrade request; the failure response, or nothing when it may proceed.
-std::optional<response> refuse_upgrade(const request& req, app_context& app, std::string& subprotocol) {
-  if (!host_allowed(app.opts, req[http::field::host]))
-    return error_response(req, http::status::bad_request, "Invalid host header");
-  // RFC 6455: the base64 of 16 random bytes. Beast answers 101 to any key.
-  if (auto key = header(req, "Sec-WebSocket-Key"); !key || !valid_websocket_key(*key))
-    return error_response(req, http::status::bad_request, "Invalid Sec-WebSocket-Key");
-  if (!page_origin_allowed(app.opts, header(req, "Origin"), req[http::field::host]))
-    return error_response(req, http::status::forbidden, "Origin not allowed");
-  auto r = check_api_key(app.opts, header(req, "X-API-Key"), header(req, "Sec-WebSocket-Protocol"), &subprotocol);
-  if (r != auth_result::ok) return auth_failure(req, r);
-  return std::nullopt;
+// GET and HEAD answers: an ETag on every 200, 304 for a matching If-None-Match, HEAD bodiless.
+void finish_conditional(const request& req, response& res) {
+  if ((req.method() == http::verb::get || req.method() == http::verb::head) && res.result() == http::status::ok) {
+    // Cached bodies come with their ETag; the others are hashed here.
+    std::string etag = res.count(http::field::etag) ? std::string(res[http::field::etag]) : etag_of(res.body().view());
+    res.set(http::field::etag, etag);
+    auto inm = req.find(http::field::if_none_match);
+    if (inm != req.end() && (inm->value().find(etag) != std::string_view::npos || inm->value() == "*")) {
+      response nm{http::status::not_modified, req.version()};
+      nm.set(http::field::etag, etag);
+      nm.set(http::field::server, "projcache");
+      nm.keep_alive(req.keep_alive());
+      res = std::move(nm);
+    }
+  }
+  if (req.method() == http::verb::head) {
+    auto len = res.body().size();
+    res.body().clear();
+    res.content_length(len);
+  }
 }
 }  // namespace
 
 asio::awaitable<response> dispatch(const request& req, app_context& app) {
   auto t0 = std::chrono::steady_clock::now();
-  std::string request_id(12, '0');  // 12 hex digits, zero-padded
-  for (auto n = ++request_counter, i = std::uint64_t{12}; i-- > 0 && n; n >>= 4) request_id[i] = "0123456789abcdef"[n & 15];
+  auto request_id = next_request_id();
   app.stats.requests.fetch_add(1, std::memory_order_relaxed);
 
   std::string path;
   bool target_ok = false;
   auto params = parse_target(req.target(), path, target_ok);
+  std::string_view route_name = "unmatched";
   response res;
-  std::string_view route = "unmatched";
-  auto origin = header(req, "Origin");
   if (!target_ok) {
     res = error_response(req, http::status::bad_request, "Invalid request target");
-  } else if (!host_allowed(app.opts, req[http::field::host])) {
-    res = error_response(req, http::status::bad_request, "Invalid host header");
-  } else if (req.method() == http::verb::options && origin && header(req, "Access-Control-Request-Method")) {
-    if (origin_allowed(app.opts, *origin)) {
-      res = text_response(req, http::status::ok, "OK", "text/plain; charset=utf-8");
-      res.set(http::field::access_control_allow_methods, "GET, POST, DELETE, OPTIONS");
-      res.set(http::field::access_control_allow_headers,
-              header(req, "Access-Control-Request-Headers").value_or("Content-Type, X-API-Key"));
-      res.set(http::field::access_control_max_age, "600");
-    } else {
-      res = text_response(req, http::status::bad_request, "Disallowed CORS origin", "text/plain; charset=utf-8");
-    }
-  } else if (auto a = needs_key(path) ? check_api_key(app.opts, header(req, "X-API-Key")) : auth_result::ok;
-             a != auth_result::ok) {
-    res = auth_failure(req, a);
-  } else if (auto refusal = refuse_write(req, app.opts)) {
-    res = std::move(*refusal);
+  } else if (auto answered = admit(req, path, app.opts)) {
+    res = std::move(*answered);
   } else {
-    auto m = app.routes.find(path, req.method() == http::verb::head ? http::verb::get : req.method());
-    if (m.path_known) route = m.pattern;
-    if (!m.path_known) {
-      res = error_response(req, http::status::not_found, "Not Found");
-    } else if (!m.h) {
-      res = error_response(req, http::status::method_not_allowed, "Method Not Allowed");
-      res.set(http::field::allow, m.allow);
-    } else {
-      request_context ctx{req, path, std::move(params), std::move(m.param), app, request_id};
-      try {
-        res = co_await (*m.h)(ctx);
-      } catch (const std::exception& e) {
-        BOOST_LOG_TRIVIAL(error) << "request " << request_id << " " << req.method_string() << " " << path
-                                 << " failed: " << e.what();
-        res = error_response(req, http::status::internal_server_error, "Internal Server Error");
-      }
-      if ((req.method() == http::verb::get || req.method() == http::verb::head) && res.result() == http::status::ok) {
-        // Cached bodies come with their ETag; the others are hashed here.
-        std::string etag = res.count(http::field::etag) ? std::string(res[http::field::etag]) : etag_of(res.body().view());
-        res.set(http::field::etag, etag);
-        if (auto inm = header(req, "If-None-Match"); inm && (inm->find(etag) != std::string_view::npos || *inm == "*")) {
-          response nm{http::status::not_modified, req.version()};
-          nm.set(http::field::etag, etag);
-          nm.set(http::field::server, "projcache");
-          nm.keep_alive(req.keep_alive());
-          res = std::move(nm);
-        }
-      }
-      if (req.method() == http::verb::head) {
-        auto len = res.body().size();
-        res.body().clear();
-        res.content_length(len);
-      }
-    }
+    res = co_await route(req, path, std::move(params), app, request_id, route_name);
+    finish_conditional(req, res);
   }
   add_cors(res, req, app.opts);
   res.set("X-Request-ID", request_id);
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-  app.metrics.record(route, res.result_int(), static_cast<double>(us) / 1e6);
+  app.metrics.record(route_name, res.result_int(), static_cast<double>(us) / 1e6);
   BOOST_LOG_TRIVIAL(debug) << "request " << request_id << " " << req.method_string() << " " << path << " "
                            << res.result_int() << " " << us << "us";
   co_return res;
@@ -251,7 +172,7 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context
       parse_target(req.target(), path, ok);
       if (ok && path == events_path) {
         std::string subprotocol;
-        if (auto refusal = refuse_upgrade(req, app, subprotocol)) {
+        if (auto refusal = admit_upgrade(req, app.opts, subprotocol)) {
           refusal->keep_alive(false);
           stream.expires_after(app.opts.request_timeout);
           co_await http::async_write(stream, *refusal, as_tuple_awaitable);

@@ -16,12 +16,15 @@
 #include <utility>
 #include <vector>
 #include <set>
+#include <type_traits>
+#include <variant>
 
 #include "common/time_format.hpp"
 #include "events/bus.hpp"
 #include "net/app_context.hpp"
 #include "net/write_combining_stream.hpp"
 #include "net/ws_frame.hpp"
+#include "net/ws_protocol.hpp"
 #include "common/json_text.hpp"
 
 namespace asio = boost::asio;
@@ -56,7 +59,7 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   void deliver(const events::event_ptr& ev);
   void drain_inbox();
   void handle_text(const std::string& text);
-  void subscribe(const json::object& o);
+  void subscribe(ws_protocol::subscribe req);
   void unsubscribe();
   bool wanted(const events::published_event& e) const;
   // The close frame goes after what is in flight; a peer that reads nothing for `grace` loses
@@ -317,59 +320,30 @@ void ws_session::unsubscribe() {
 }
 
 void ws_session::handle_text(const std::string& text) {
-  boost::system::error_code ec;
-  auto doc = json::parse(text, ec);
-  if (ec || !doc.is_object()) return error_reply("message must be a JSON object");
-  auto& o = doc.as_object();
-  auto op = o.find("op");
-  if (op == o.end() || !op->value().is_string()) return error_reply("missing \"op\"");
-  auto name = op->value().as_string();
-  if (name == "ping") return send(R"({"op":"pong"})");
-  if (name == "unsubscribe") {
-    unsubscribe();
-    return send(R"({"op":"unsubscribed"})");
-  }
-  if (name == "subscribe") return subscribe(o);
-  error_reply("unknown op \"" + std::string(name) + "\"");
+  namespace wp = ws_protocol;
+  std::visit(
+      [this](auto&& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, wp::ping>) {
+          send(R"({"op":"pong"})");
+        } else if constexpr (std::is_same_v<T, wp::unsubscribe>) {
+          unsubscribe();
+          send(R"({"op":"unsubscribed"})");
+        } else if constexpr (std::is_same_v<T, wp::subscribe>) {
+          subscribe(std::move(m));
+        } else {
+          error_reply(m.detail);
+        }
+      },
+      wp::parse_client_message(text));
 }
 
-void ws_session::subscribe(const json::object& o) {
-  std::optional<std::set<std::string>> types, projects;
-  std::optional<std::uint64_t> since;
-  std::optional<std::string> epoch;
-  // A filter is kept per subscriber for its whole life: bounded, so one cannot cost megabytes.
-  constexpr std::size_t max_filter_items = 1000, max_id_bytes = 4096;
-  auto string_set = [&](const char* key, std::optional<std::set<std::string>>& out) -> bool {
-    auto it = o.find(key);
-    if (it == o.end() || it->value().is_null()) return true;
-    if (!it->value().is_array() || it->value().as_array().size() > max_filter_items) return false;
-    out.emplace();
-    for (auto& v : it->value().as_array()) {
-      if (!v.is_string() || v.as_string().size() > max_id_bytes) return false;
-      out->insert(std::string(v.as_string()));
-    }
-    return true;
-  };
-  if (!string_set("types", types)) return error_reply("\"types\" must be an array of at most 1000 strings");
-  if (!string_set("project_ids", projects))
-    return error_reply("\"project_ids\" must be an array of at most 1000 project ids");
-  if (types)
-    for (auto& t : *types)
-      if (!events::parse_event_type(t)) return error_reply("unknown event type \"" + t + "\"");
-  if (auto it = o.find("since"); it != o.end() && !it->value().is_null()) {
-    const auto& v = it->value();
-    if (v.is_uint64()) since = v.as_uint64();
-    else if (v.is_int64() && v.as_int64() >= 0) since = static_cast<std::uint64_t>(v.as_int64());
-    else return error_reply("\"since\" must be a non-negative integer");
-  }
-  if (auto it = o.find("epoch"); it != o.end() && !it->value().is_null()) {
-    if (!it->value().is_string()) return error_reply("\"epoch\" must be a string");
-    epoch = std::string(it->value().as_string());
-  }
-
+void ws_session::subscribe(ws_protocol::subscribe req) {
+  auto since = req.since;
+  auto epoch = std::move(req.epoch);
   unsubscribe();
-  types_ = std::move(types);
-  projects_ = std::move(projects);
+  types_ = std::move(req.types);
+  projects_ = std::move(req.project_ids);
   bool other_run = epoch && *epoch != app_.bus.epoch();
   auto weak = weak_from_this();
   auto [id, replay] = app_.bus.subscribe(

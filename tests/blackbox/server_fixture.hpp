@@ -22,6 +22,12 @@ bool eventually(F&& cond, std::chrono::milliseconds timeout = std::chrono::milli
 
 using env_map = std::map<std::string, std::string>;
 
+// A server that ends with a sanitizer report or a non-zero exit on SIGTERM fails the test that ran it.
+inline const bool unclean_exits_fail_tests = [] {
+  set_unclean_exit_reporter([](const std::string& problem) { BOOST_ERROR(problem); });
+  return true;
+}();
+
 struct live_server {
   temp_dir dir;
   reference_world w;

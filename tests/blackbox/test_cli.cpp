@@ -84,9 +84,7 @@ BOOST_AUTO_TEST_CASE(sidecar_handshake_lock_and_graceful_stop) {
   BOOST_TEST(second.code == 3);
   BOOST_TEST(second.err.find("already") != std::string::npos);
 
-  auto t0 = std::chrono::steady_clock::now();
-  BOOST_TEST(proc.stop(SIGTERM) == 0);
-  BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)));
+  BOOST_TEST(proc.stop(SIGTERM) == 0);  // how fast: bench/ (graceful stop)
   BOOST_TEST(run_projcache({"check"}, env).out.find("ok") != std::string::npos);  // closed cleanly
 }
 
@@ -110,7 +108,7 @@ BOOST_AUTO_TEST_CASE(exits_when_its_parent_dies) {
     auto stat = read_file("/proc/" + std::to_string(server) + "/stat");
     return stat.empty() || stat.find(") Z ") != std::string::npos;
   };
-  BOOST_TEST(eventually(gone, std::chrono::milliseconds(2000)));
+  BOOST_TEST(eventually(gone, std::chrono::milliseconds(15000)));  // how soon: bench/ (parent death)
 }
 
 BOOST_AUTO_TEST_CASE(one_shot_refresh_and_status_without_a_server) {
@@ -176,6 +174,65 @@ BOOST_AUTO_TEST_CASE(a_database_path_that_cannot_be_is_an_error_not_a_lock) {
   BOOST_TEST(ro.code == 2);
   BOOST_TEST(ro.err.find("Read-only file system") != std::string::npos);
   BOOST_TEST(ro.err.find("must be writable") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(one_shot_maintenance_commands) {
+  temp_dir d;
+  auto w = build_reference_world(d.path());
+  env_map env{{"SKILLMEAT_HOME", w.home.string()}, {"SKILLMEAT_CACHE_SEARCH_ROOTS", w.dev.string()}};
+  BOOST_REQUIRE(run_projcache({"refresh"}, env).code == 1);  // the broken project fails; the rest is stored
+
+  // One project, forced: refreshed although fresh; unforced: fresh, nothing to do.
+  auto forced = run_projcache({"refresh", w.app_id, "--force"}, env);
+  BOOST_TEST(forced.code == 0);
+  BOOST_TEST(forced.out.find("\"projects_refreshed\":1") != std::string::npos);
+  auto fresh = run_projcache({"refresh", w.app_id}, env);
+  BOOST_TEST(fresh.code == 0);
+  BOOST_TEST(fresh.out.find("\"projects_refreshed\":0") != std::string::npos);
+  auto unknown = run_projcache({"refresh", "bm9wZQ==", "--force"}, env);
+  BOOST_TEST(unknown.code == 1);
+  BOOST_TEST(unknown.out.find("not found") != std::string::npos);
+
+  auto vac = run_projcache({"vacuum"}, env);
+  BOOST_TEST(vac.code == 0);
+  BOOST_TEST(vac.out.starts_with("vacuumed: "));
+  auto full = run_projcache({"check", "--full"}, env);
+  BOOST_TEST(full.code == 0);
+  BOOST_TEST(full.out.find("integrity_check: ok") != std::string::npos);
+
+  // clear asks first: anything but yes leaves the rows where they are.
+  auto no = run_projcache({"clear"}, env, "n\n");
+  BOOST_TEST(no.code == 1);
+  BOOST_TEST(no.out.find("nothing done") != std::string::npos);
+  BOOST_TEST(run_projcache({"status"}, env).out.find("\"total_projects\":4") != std::string::npos);
+  auto yes = run_projcache({"clear"}, env, "y\n");
+  BOOST_TEST(yes.code == 0);
+  BOOST_TEST(run_projcache({"status"}, env).out.find("\"total_projects\":0") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(migrate_down_n_steps) {
+  temp_dir d;
+  env_map env{{"SKILLMEAT_HOME", d.path().string()}};
+  BOOST_REQUIRE(run_projcache({"migrate", "up"}, env).code == 0);
+  auto down = run_projcache({"migrate", "down", "2"}, env);
+  BOOST_TEST(down.code == 0);
+  BOOST_TEST(down.out.find("reverted 2 migration(s); schema version 0") != std::string::npos);
+  auto status = run_projcache({"migrate", "status"}, env).out;
+  BOOST_TEST(status.find("pending 1_initial") != std::string::npos);
+  BOOST_TEST(status.find("pending 2_registered_projects") != std::string::npos);
+  BOOST_TEST(run_projcache({"migrate", "down", "1"}, env).out.find("reverted 0 migration(s)") != std::string::npos);
+  BOOST_TEST(run_projcache({"migrate", "down", "many"}, env).code == 2);
+}
+
+BOOST_AUTO_TEST_CASE(demo_if_missing_serves_the_demo_world) {
+  temp_dir d;
+  env_map env{{"SKILLMEAT_HOME", (d / "no-such-home").string()}, {"XDG_STATE_HOME", (d / "state").string()}};
+  server_process proc({"--demo-if-missing"}, env);
+  BOOST_REQUIRE(eventually([&] { return http_get(proc.port(), "/readyz").status == 200; }));
+  auto projects = http_get(proc.port(), "/api/v1/cache/projects").json();
+  BOOST_TEST(projects.at("total").as_int64() == 3);
+  BOOST_TEST(fs::exists(d / "state/projcache/demo/home/collections"));
+  BOOST_TEST(!fs::exists(d / "no-such-home"));  // the user's home is not created
 }
 
 BOOST_AUTO_TEST_SUITE_END()

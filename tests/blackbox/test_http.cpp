@@ -1,10 +1,19 @@
 #define BOOST_TEST_MODULE blackbox
 #include <boost/test/unit_test.hpp>
+#include <algorithm>
 
 #include "server_fixture.hpp"
 
 using namespace projcache::test;
 namespace json = boost::json;
+
+namespace {
+std::string ascii_lower_copy(std::string v) {
+  for (auto& c : v)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return v;
+}
+}  // namespace
 
 namespace {
 std::string s(const json::value& v) { return v.is_null() ? "null" : std::string(v.as_string()); }
@@ -122,6 +131,79 @@ BOOST_AUTO_TEST_CASE(search_scores_and_validation) {
   BOOST_TEST(s(bad.json().at("detail")) == "Invalid sort_by value. Must be one of: relevance, name, type, updated");
 }
 
+namespace {
+std::vector<std::string> field_of(const json::array& items, const char* key) {
+  std::vector<std::string> out;
+  for (auto& v : items) out.push_back(s(v.at(key)));
+  return out;
+}
+bool sorted_ci(std::vector<std::string> v, bool descending = false) {
+  for (auto& x : v) x = ascii_lower_copy(x);
+  return descending ? std::is_sorted(v.rbegin(), v.rend()) : std::is_sorted(v.begin(), v.end());
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(search_sorts_filters_and_pages) {
+  // "e" is in canvas-design, review and legacy: every sort over the same rows.
+  auto by_relevance = get_json("/api/v1/cache/search?query=e");
+  auto total = by_relevance["total"].as_int64();
+  BOOST_TEST(total == 3);
+  auto& rel = by_relevance["items"].as_array();
+  for (std::size_t i = 1; i < rel.size(); ++i) BOOST_TEST(rel[i - 1].at("score").as_double() >= rel[i].at("score").as_double());
+  auto by_name = get_json("/api/v1/cache/search?query=e&sort_by=name")["items"].as_array();
+  BOOST_TEST(by_name.size() == static_cast<std::size_t>(total));
+  BOOST_TEST(sorted_ci(field_of(by_name, "name")));
+  auto by_type = get_json("/api/v1/cache/search?query=e&sort_by=type")["items"].as_array();
+  BOOST_TEST(sorted_ci(field_of(by_type, "type")));
+  BOOST_TEST(get_json("/api/v1/cache/search?query=e&sort_by=updated")["total"].as_int64() == total);
+  // Filters and paging.
+  auto in_web = get_json("/api/v1/cache/search?query=o&project_id=" + url_encode(w.web_id));  // docs, twice
+  BOOST_TEST(in_web["total"].as_int64() == 2);
+  for (auto& v : in_web["items"].as_array()) BOOST_TEST(s(v.at("project_id")) == w.web_id);
+  auto commands = get_json("/api/v1/cache/search?query=e&type=command");
+  BOOST_TEST(commands["total"].as_int64() == 2);
+  for (auto& v : commands["items"].as_array()) BOOST_TEST(s(v.at("type")) == "command");
+  BOOST_REQUIRE(by_name.size() == 3u);
+  auto page = get_json("/api/v1/cache/search?query=e&sort_by=name&skip=1&limit=2");
+  BOOST_TEST(page["total"].as_int64() == total);
+  BOOST_TEST(page["skip"].as_int64() == 1);
+  BOOST_TEST((field_of(page["items"].as_array(), "name") ==
+              std::vector<std::string>{s(by_name[1].at("name")), s(by_name[2].at("name"))}));
+}
+
+BOOST_AUTO_TEST_CASE(stale_artifacts_sort_keys_and_project_filter) {
+  for (auto* key : {"name", "type", "project", "version_diff"}) {
+    BOOST_TEST_CONTEXT(key) {
+      auto asc = get_json(std::string("/api/v1/cache/stale-artifacts?sort_by=") + key)["items"].as_array();
+      auto desc = get_json(std::string("/api/v1/cache/stale-artifacts?sort_order=desc&sort_by=") + key)["items"].as_array();
+      BOOST_REQUIRE(asc.size() == 2u);
+      BOOST_REQUIRE(desc.size() == 2u);
+      const char* field = std::string(key) == "project" ? "project_name" : std::string(key) == "version_diff" ? "version_difference" : key;
+      BOOST_TEST(sorted_ci(field_of(asc, field)));
+      BOOST_TEST(sorted_ci(field_of(desc, field), true));
+    }
+  }
+  auto in_app = get_json("/api/v1/cache/stale-artifacts?project_id=" + url_encode(w.app_id));
+  BOOST_TEST(in_app["total"].as_int64() == 2);
+  BOOST_TEST(get_json("/api/v1/cache/stale-artifacts?project_id=" + url_encode(w.web_id))["total"].as_int64() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(skip_on_artifacts_and_marketplace_and_an_unknown_status) {
+  auto all = get_json("/api/v1/cache/artifacts?project_id=" + url_encode(w.app_id))["items"].as_array();
+  auto rest = get_json("/api/v1/cache/artifacts?skip=4&project_id=" + url_encode(w.app_id));
+  BOOST_TEST(rest["total"].as_int64() == 6);
+  BOOST_REQUIRE(rest["items"].as_array().size() == 2u);
+  BOOST_TEST(s(rest["items"].as_array()[0].at("id")) == s(all[4].at("id")));
+  auto market = get_json("/api/v1/cache/marketplace?skip=3&limit=2");
+  BOOST_TEST(market["skip"].as_int64() == 3);
+  BOOST_TEST(market["limit"].as_int64() == 2);
+  BOOST_TEST(get("/api/v1/cache/marketplace?skip=-1").status == 422);
+  // As SkillMeat does: a status no project has matches none (not a 422).
+  auto unknown = get_json("/api/v1/cache/projects?status=sleeping");
+  BOOST_TEST(unknown["total"].as_int64() == 0);
+  BOOST_TEST(unknown["items"].as_array().empty());
+}
+
 BOOST_AUTO_TEST_CASE(refresh_and_invalidate) {
   auto r = post("/api/v1/cache/refresh", R"({"project_id": null, "force": true})");
   BOOST_TEST(r.status == 200);
@@ -168,7 +250,7 @@ BOOST_AUTO_TEST_CASE(project_cache_routes_and_detail) {
   BOOST_TEST(get_json("/api/v1/cache/marketplace")["total"].as_int64() == 0);
 }
 
-BOOST_AUTO_TEST_CASE(disk_change_shows_in_rest_and_status_answers_during_refresh) {
+BOOST_AUTO_TEST_CASE(a_disk_change_shows_in_rest) {
   write_file(w.dev / "app/.claude/commands/legacy.md", "changed locally\n");
   BOOST_TEST(eventually([&] {
     auto a = get_json("/api/v1/cache/artifacts?project_id=" + url_encode(w.app_id) + "&type=command");

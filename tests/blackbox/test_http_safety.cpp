@@ -1,3 +1,6 @@
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <boost/test/unit_test.hpp>
 #include <future>
 #include <sstream>
@@ -54,7 +57,7 @@ BOOST_AUTO_TEST_CASE(host_cors_and_routing) {
 }
 
 BOOST_AUTO_TEST_CASE(limits_and_garbage) {
-  live_server srv(env_map{{"SKILLMEAT_CACHE_MAX_CONNECTIONS", "20"}});
+  live_server srv;
   auto huge_body = srv.post("/api/v1/cache/refresh", std::string(70 * 1024, ' '));
   BOOST_TEST(huge_body.status == 413);
   auto big_header = raw_exchange(srv.port(),
@@ -68,18 +71,26 @@ BOOST_AUTO_TEST_CASE(limits_and_garbage) {
                           "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /readyz HTTP/1.1\r\nHost: localhost\r\n"
                           "Connection: close\r\n\r\n",
                           std::chrono::milliseconds(3000));
+  BOOST_REQUIRE(two.find("\"ok\"") != std::string::npos);
+  BOOST_REQUIRE(two.find("\"ready\"") != std::string::npos);  // both replies came
   BOOST_TEST(two.find("\"ok\"") < two.find("\"ready\""));
   BOOST_TEST(srv.get("/healthz").status == 200);  // still serving everyone else
 }
 
 BOOST_AUTO_TEST_CASE(slow_partial_request_is_closed) {
   live_server srv(env_map{{"SKILLMEAT_CACHE_REQUEST_TIMEOUT_MS", "300"}});
-  // Never finishes its headers; the server closes it after the request timeout.
-  auto t0 = std::chrono::steady_clock::now();
-  auto got = raw_exchange(srv.port(), "GET /healthz HTTP/1.1\r\nHost: local", std::chrono::milliseconds(8000));
-  auto took = std::chrono::steady_clock::now() - t0;
-  BOOST_TEST(got.empty());
-  BOOST_TEST((took < std::chrono::milliseconds(7000)));
+  // Never finishes its headers: the server closes it (EOF, no answer) after the request timeout.
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket sock(ioc);
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), srv.port()});
+  timeval generous{30, 0};  // only so that a server that never closes fails the test, not hangs it
+  ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &generous, sizeof generous);
+  boost::asio::write(sock, boost::asio::buffer(std::string_view("GET /healthz HTTP/1.1\r\nHost: local")));
+  char byte;
+  boost::system::error_code ec;
+  auto n = sock.read_some(boost::asio::buffer(&byte, 1), ec);
+  BOOST_TEST(n == 0u);
+  BOOST_TEST((ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset), ec.message());
   BOOST_TEST(srv.get("/healthz").status == 200);
 }
 
@@ -148,12 +159,10 @@ BOOST_AUTO_TEST_CASE(status_answers_while_a_long_refresh_runs) {
   });
   int answered_during = 0;
   while (refresh.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
-    auto t0 = std::chrono::steady_clock::now();
     auto st = srv.get("/api/v1/cache/status");
     BOOST_TEST(st.status == 200);
     if (refresh.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
-      ++answered_during;
-      BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1000)));
+      ++answered_during;  // how fast is measured in bench/ (status during a refresh)
     }
   }
   BOOST_TEST(refresh.get().status == 200);

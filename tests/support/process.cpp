@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -17,14 +18,14 @@ namespace projcache::test {
 std::string projcache_binary() { return PROJCACHE_BINARY; }
 
 namespace {
-pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, int out_fd, int err_fd) {
+pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, int out_fd, int err_fd,
+            int in_fd = -1) {
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    ::dup2(devnull, 0);
+    ::dup2(in_fd >= 0 ? in_fd : ::open("/dev/null", O_RDONLY), 0);
     for (auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> argv;
     std::string bin = projcache_binary();
@@ -79,8 +80,38 @@ server_process::server_process(std::vector<std::string> args, std::map<std::stri
   port_ = static_cast<std::uint16_t>(std::stoi(line.substr(pos + 7)));
 }
 
+namespace {
+std::function<void(const std::string&)>& unclean_exit_reporter() {
+  static std::function<void(const std::string&)> r;
+  return r;
+}
+}  // namespace
+
+void set_unclean_exit_reporter(std::function<void(const std::string&)> report) {
+  unclean_exit_reporter() = std::move(report);
+}
+
+std::optional<std::string> exit_problem(int exit_code, bool stopped_here, const std::string& err) {
+  bool sanitizer = false;
+  for (auto* mark : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "SUMMARY: AddressSanitizer",
+                     "SUMMARY: UndefinedBehaviorSanitizer", "SUMMARY: LeakSanitizer"})
+    sanitizer = sanitizer || err.find(mark) != std::string::npos;
+  if (!sanitizer && (!stopped_here || exit_code == 0)) return std::nullopt;
+  return "projcache " + std::string(sanitizer ? "printed a sanitizer report" : "did not exit cleanly") +
+         (stopped_here ? " (exit " + std::to_string(exit_code) + " on SIGTERM)" : std::string(" (stopped by the test)")) +
+         "; its stderr:\n" + err;
+}
+
+// SIGTERM, as a user's supervisor would stop it: a clean exit is part of every test.
 server_process::~server_process() {
-  if (pid_ > 0) stop(SIGKILL);
+  bool stopped_here = pid_ > 0;
+  int code = stopped_here ? stop(SIGTERM, std::chrono::milliseconds(15000)) : 0;
+  if (!expect_unclean_) {
+    if (auto problem = exit_problem(code, stopped_here, stderr_text())) {
+      if (unclean_exit_reporter()) unclean_exit_reporter()(*problem);
+      else std::fprintf(stderr, "%s\n", problem->c_str());
+    }
+  }
   std::error_code ec;
   std::filesystem::remove(stderr_path_, ec);
 }
@@ -116,12 +147,23 @@ std::string server_process::stderr_text() const {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-run_result run_projcache(std::vector<std::string> args, std::map<std::string, std::string> env) {
-  std::string out_path = temp_log(), err_path = temp_log();
+run_result run_projcache(std::vector<std::string> args, std::map<std::string, std::string> env,
+                         std::optional<std::string> input) {
+  std::string out_path = temp_log(), err_path = temp_log(), in_path;
   int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CLOEXEC), err_fd = ::open(err_path.c_str(), O_WRONLY | O_CLOEXEC);
-  pid_t pid = spawn(args, env, out_fd, err_fd);
+  int in_fd = -1;
+  if (input) {
+    in_path = temp_log();
+    std::ofstream(in_path) << *input;
+    in_fd = ::open(in_path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  pid_t pid = spawn(args, env, out_fd, err_fd, in_fd);
   ::close(out_fd);
   ::close(err_fd);
+  if (in_fd >= 0) {
+    ::close(in_fd);
+    std::filesystem::remove(in_path);
+  }
   int status = 0;
   ::waitpid(pid, &status, 0);
   auto slurp = [](const std::string& p) {

@@ -184,20 +184,27 @@ BOOST_AUTO_TEST_CASE(readers_see_committed_data_while_a_writer_holds_a_transacti
 }
 
 BOOST_AUTO_TEST_CASE(a_second_writer_waits_then_proceeds) {
+  using clock = std::chrono::steady_clock;
   connection other(path);
-  std::atomic<bool> committed{false};
+  std::atomic<bool> entering{false};
+  clock::time_point began{};
   auto tx = std::make_unique<transaction>(*conn);
   repo->create_project(project("a", "A"));
   std::thread t([&] {
+    entering = true;
     transaction tx2(other);  // blocks in BEGIN IMMEDIATE until the first commits
+    began = clock::now();
     repository(other).create_project(project("b", "B"));
     tx2.commit();
-    committed = true;
   });
+  while (!entering) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling a flag
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // room to fail: an unblocked BEGIN returns now
+  auto before_commit = clock::now();
   tx->commit();
   tx.reset();
   t.join();
-  BOOST_TEST(committed.load());
+  // The second writer's BEGIN returned only once the first had committed.
+  BOOST_TEST((began >= before_commit));
   BOOST_TEST(repo->list_projects(0, 10).total == 2);
 }
 

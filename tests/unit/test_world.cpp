@@ -77,15 +77,21 @@ BOOST_AUTO_TEST_CASE(project_names_sources_and_metadata) {
   BOOST_TEST((web.profile_roots == std::vector<std::string>{".claude", ".codex"}));
   auto app = scan(w.dev / "app");
   BOOST_TEST(app.name == "app");
+  int checked = 0;
   for (auto& a : app.artifacts) {
     if (a.name == "canvas-design") {
+      ++checked;
       BOOST_TEST(opt(a.source) == "https://github.com/example/skills/tree/main/canvas-design");
       BOOST_TEST(opt(a.tags) == "design,canvas");
       BOOST_TEST(opt(a.description) == "Design on a canvas");
       BOOST_TEST(opt(a.metadata_json).find("\"title\":\"Canvas Design\"") != std::string::npos);
     }
-    if (a.name == "pm") BOOST_TEST(opt(a.source) == "local:default");
+    if (a.name == "pm") {
+      ++checked;
+      BOOST_TEST(opt(a.source) == "local:default");
+    }
   }
+  BOOST_TEST(checked == 2);  // both artifacts were there to check
   auto deep = scan(w.dev / "a/b/deep");
   BOOST_TEST(!deep.error);
   BOOST_TEST(deep.artifacts.empty());
@@ -184,6 +190,25 @@ BOOST_AUTO_TEST_CASE(project_id_is_base64_of_the_path) {
   BOOST_TEST(project_id_of("/Users/john/projects/my-project") == "L1VzZXJzL2pvaG4vcHJvamVjdHMvbXktcHJvamVjdA==");
   BOOST_TEST(base64_encode("a") == "YQ==");
   BOOST_TEST(base64_encode("ab") == "YWI=");
+}
+
+// Found by fuzz_ids_paths: a padded group whose dropped bits are not zero ("cAh=" for "p\x08")
+// decoded, so one byte string had several spellings.
+BOOST_AUTO_TEST_CASE(base64_has_one_spelling_per_byte_string) {
+  BOOST_TEST(base64_decode("cAg=").value() == std::string("p\x08"));
+  BOOST_TEST(!base64_decode("cAh=").has_value());
+  BOOST_TEST(base64_decode("YQ==").value() == "a");
+  BOOST_TEST(!base64_decode("YR==").has_value());
+  BOOST_TEST(!base64_decode("L3RtcC9wcm9q2YFjaGUtZnV6ei1odHRwL4Rldi93ZWJHcAh=").has_value());
+  BOOST_TEST(!base64_decode("").has_value());  // no id is empty
+  BOOST_TEST(!base64_decode("YQ=").has_value());
+  BOOST_TEST(!base64_decode("Y===").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(safe_relative_paths_stay_inside) {
+  for (auto* ok : {"skills/lint", "a/./b", "commands/review.md", "x..y", "..x/y"}) BOOST_TEST(safe_relative_path(ok), ok);
+  for (auto* bad : {"", "/etc/passwd", "../x", "a/../../b", "a/..", ".."}) BOOST_TEST(!safe_relative_path(bad), bad);
+  BOOST_TEST(!safe_relative_path(std::string_view("a\0b", 3)));  // a NUL would cut the path short
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -81,3 +81,27 @@ def outside_project(root: Path, name: str, synced: bool = False) -> Path:
     for f in [p, *p.rglob("*")]:
         os.utime(f, (past, past))
     return p.resolve()
+
+
+@pytest.fixture(autouse=True)
+def sidecars_stop_cleanly(monkeypatch):
+    """Every server a test starts must stop cleanly on SIGTERM: exit 0 and no sanitizer report in
+    its stderr (the test build runs with ASan and UBSan). A test whose server is already gone
+    when it is stopped (it exited or was killed on purpose) is only checked for reports."""
+    from projcache.sidecar import Sidecar
+
+    problems = []
+    original = Sidecar.stop
+
+    def checked_stop(self, timeout: float = 5.0):
+        running = self.process is not None and self.process.poll() is None
+        rc = original(self, timeout)
+        tail = list(self._stderr)
+        report = any("Sanitizer" in line or "runtime error:" in line for line in tail)
+        if report or (running and rc != 0):
+            problems.append(f"projcache exited {rc} on SIGTERM; its last stderr lines:\n" + "\n".join(tail))
+        return rc
+
+    monkeypatch.setattr(Sidecar, "stop", checked_stop)
+    yield
+    assert not problems, "\n\n".join(problems)

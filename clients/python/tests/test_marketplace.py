@@ -47,6 +47,16 @@ def serve(tls_dir=None):
     return srv
 
 
+async def first_event(url, type_):
+    """The first event of a type this server run published, replayed from seq 0 if it came before we connected."""
+    stream = EventStream(url, types=[type_], since=0)
+    try:
+        async for ev in stream:
+            return ev
+    finally:
+        await stream.close()
+
+
 def test_http_listings_are_mapped(world):
     srv = serve()
     env = dict(world["env"], SKILLMEAT_CACHE_MARKETPLACE_URL=f"http://127.0.0.1:{srv.server_port}/listings")
@@ -80,7 +90,11 @@ def test_https_with_a_trusted_self_signed_certificate(world, tmp_path):
         del env["SSL_CERT_FILE"]
         env["SKILLMEAT_CACHE_PATH"] = str(tmp_path / "other.db")
         with Sidecar(BINARY, env=env) as sc:
-            assert Client(sc.url).marketplace()["total"] == 0
+            import asyncio
+            ev = asyncio.run(asyncio.wait_for(first_event(sc.url, "refresh_error"), 15))
+            assert ev["details"]["source"] == "marketplace"
+            assert "certificate" in ev["error"], ev["error"]
+            assert Client(sc.url).marketplace()["total"] == 0  # after the failure: nothing was stored
     finally:
         srv.shutdown()
 
