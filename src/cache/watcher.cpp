@@ -21,7 +21,6 @@ namespace {
 constexpr std::uint32_t watch_mask = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM |
                                      IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR;
 constexpr auto max_wait = std::chrono::seconds(1);
-constexpr auto fallback_period = std::chrono::seconds(30);
 constexpr int unlimited_depth = 64;
 
 // Editor and tool droppings that never change a derived row (SkillMeat's watcher rules).
@@ -118,7 +117,11 @@ void watcher::read_loop() {
 bool watcher::add_watch(const fs::path& dir, kind k, int depth, const std::string& fallback_root) {
   std::string p = dir.string();
   if (by_path_.count(p)) return true;
-  int wd = ::inotify_add_watch(fd_->native_handle(), p.c_str(), watch_mask);
+  int wd = -1;
+  if (watch_cap_ && watches_.size() >= *watch_cap_)
+    errno = ENOSPC;
+  else
+    wd = ::inotify_add_watch(fd_->native_handle(), p.c_str(), watch_mask);
   if (wd < 0) {
     if (errno == ENOSPC) {
       if (fallback_roots_.insert(fallback_root).second) {
@@ -127,7 +130,7 @@ bool watcher::add_watch(const fs::path& dir, kind k, int depth, const std::strin
         std::lock_guard lk(state_mu_);
         fallback_list_.assign(fallback_roots_.begin(), fallback_roots_.end());
       }
-      fallback_timer_.expires_after(fallback_period);
+      fallback_timer_.expires_after(fallback_period_);
       fallback_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec || !running_) return;
         for (auto& root : fallback_roots_) {
@@ -355,6 +358,11 @@ void watcher::on_overflow() {
 
 void watcher::inject_overflow() {
   asio::post(strand_, [this] { on_overflow(); });
+}
+
+void watcher::limit_watches(std::size_t watches, std::chrono::milliseconds fallback_period) {
+  watch_cap_ = watches;
+  fallback_period_ = fallback_period;
 }
 
 }  // namespace projcache::cache

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,9 @@ class watcher {
   std::uint64_t events_seen() const { return events_seen_.load(); }
   // Test seam: handle the kernel's queue overflow as if it had happened.
   void inject_overflow();
+  // Test seam, before start(): at most `watches` inotify watches (past them add_watch fails as at
+  // the kernel's limit) and rescans of the roots that fell back every `fallback_period`.
+  void limit_watches(std::size_t watches, std::chrono::milliseconds fallback_period);
   // Debounce timers waiting to fire (projects, and a rescan); 0 when the watcher is quiet.
   std::size_t pending() const { return pending_.load(); }
 
@@ -72,6 +76,8 @@ class watcher {
   std::unique_ptr<boost::asio::posix::stream_descriptor> fd_;
   std::vector<char> buf_;
   std::unordered_map<int, watch_info> watches_;
+  std::optional<std::size_t> watch_cap_;  // limit_watches()
+  std::chrono::milliseconds fallback_period_{std::chrono::seconds(30)};
   std::unordered_map<std::string, int> by_path_;
   std::map<std::string, std::string> profile_roots_;  // "<project>/<root>" -> project id
   std::set<std::string> fallback_roots_;

@@ -235,4 +235,23 @@ BOOST_AUTO_TEST_CASE(demo_if_missing_serves_the_demo_world) {
   BOOST_TEST(!fs::exists(d / "no-such-home"));  // the user's home is not created
 }
 
+BOOST_AUTO_TEST_CASE(sigint_stops_gracefully_and_a_second_signal_at_once) {
+  temp_dir d;
+  auto w = build_reference_world(d.path());
+  env_map env{{"SKILLMEAT_HOME", w.home.string()}, {"SKILLMEAT_CACHE_SEARCH_ROOTS", w.dev.string()}};
+  {
+    server_process proc({}, env);
+    BOOST_TEST(proc.stop(SIGINT) == 0);  // Ctrl-C in a terminal: the same graceful stop
+  }
+  server_process proc({}, env);
+  BOOST_REQUIRE(eventually([&] { return http_get(proc.port(), "/readyz").status == 200; }));
+  // A subscriber that never answers the close keeps the graceful stop waiting a while...
+  ws_client mute(proc.port());
+  mute.send(R"({"op":"subscribe"})");
+  ::kill(proc.pid(), SIGTERM);
+  BOOST_REQUIRE(eventually([&] { return proc.stderr_text().find("stopping") != std::string::npos; }));
+  // ...and a second signal ends it at once, with the signal's exit code.
+  BOOST_TEST(proc.stop(SIGTERM) == 143);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

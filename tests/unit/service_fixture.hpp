@@ -23,19 +23,25 @@ struct recorded_event {
   std::string type, project_id;
   std::vector<std::string> added, removed, changed;
   bool changes_detected;
+  boost::json::object details;
 };
 
 class event_recorder {
  public:
   explicit event_recorder(events::bus& b) : bus_(b) {
+    // Runs on the publisher's thread: problems are kept and reported on the test's thread (all()).
     id_ = b.subscribe([this](const events::event_ptr& e) {
       boost::system::error_code ec;
       auto parsed = boost::json::parse(*e->json, ec);
-      BOOST_REQUIRE_MESSAGE(!ec, "event is not JSON: " << *e->json);
+      if (ec || !parsed.is_object()) {
+        std::lock_guard lk(mu_);
+        bad_.push_back(*e->json);
+        return;
+      }
       auto v = parsed.as_object();
       recorded_event r{e->seq, std::string(v["type"].as_string()),
                        v["project_id"].is_null() ? "" : std::string(v["project_id"].as_string()), {}, {}, {},
-                       v["changes_detected"].as_bool()};
+                       v["changes_detected"].as_bool(), v["details"].as_object()};
       auto& d = v["details"].as_object();
       for (auto* key : {"added", "removed", "changed"}) {
         auto& out = std::string(key) == "added" ? r.added : std::string(key) == "removed" ? r.removed : r.changed;
@@ -48,6 +54,7 @@ class event_recorder {
   ~event_recorder() { bus_.unsubscribe(id_); }
   std::vector<recorded_event> all() const {
     std::lock_guard lk(mu_);
+    BOOST_REQUIRE_MESSAGE(bad_.empty(), "an event is not a JSON object: " << (bad_.empty() ? "" : bad_.front()));
     return events_;
   }
   std::vector<recorded_event> of(const std::string& type, const std::string& project = "") const {
@@ -66,6 +73,7 @@ class event_recorder {
   std::uint64_t id_;
   mutable std::mutex mu_;
   std::vector<recorded_event> events_;
+  std::vector<std::string> bad_;
 };
 
 template <class F>

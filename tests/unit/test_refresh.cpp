@@ -231,7 +231,12 @@ BOOST_AUTO_TEST_CASE(corrupt_database_is_rebuilt_with_the_same_rows) {
   service svc(s);
   BOOST_TEST(svc.mgr->corruption().has_value());
   svc.job->start();
-  BOOST_TEST(wait_until([&] { return !svc.rec.of("cache_rebuilt").empty(); }));
+  BOOST_REQUIRE(wait_until([&] { return !svc.rec.of("cache_rebuilt").empty(); }));
+  auto rebuilt = svc.rec.of("cache_rebuilt").front().details;
+  BOOST_TEST(std::string(rebuilt.at("moved_aside").as_string()).find("projcache.db.corrupt-") != std::string::npos);
+  BOOST_TEST(fs::exists(std::string(rebuilt.at("moved_aside").as_string())));
+  BOOST_TEST(!rebuilt.at("reason").as_string().empty());
+  BOOST_TEST(rebuilt.at("projects").as_string() == "4");  // event extras are text on the wire
   BOOST_TEST(svc.mgr->status().total_artifacts == artifacts);
   BOOST_TEST(svc.job->ready());
 }

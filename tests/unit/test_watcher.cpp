@@ -1,4 +1,5 @@
 #include <boost/test/unit_test.hpp>
+#include <algorithm>
 
 #include "service_fixture.hpp"
 
@@ -26,6 +27,60 @@ struct watcher_fixture {
   std::size_t completions(const std::string& id) { return svc->rec.of("refresh_completed", id).size(); }
 };
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(a_constant_stream_of_writes_still_refreshes_within_the_maximum_wait) {
+  // Writes every 50 ms for 3 s against a 500 ms debounce: the trailing debounce alone would wait
+  // until they stop; the 1 s maximum wait refreshes while they go on.
+  temp_dir dir;
+  auto w = build_reference_world(dir.path());
+  age_tree(w.home);
+  age_tree(w.dev);
+  auto s = settings_for(w, dir.path() / "db" / "projcache.db");
+  s.debounce_ms = 500;
+  service svc(s);
+  svc.refresh_all(false);
+  BOOST_REQUIRE(svc.watcher->start());
+  svc.rec.clear();
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    for (int i = 0; std::chrono::steady_clock::now() < end; ++i) {
+      write_file(w.dev / "app/.claude/agents/pm.md", "write " + std::to_string(i) + "\n");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the pace of the writes under test
+    }
+    writing = false;
+  });
+  bool seen_while_writing = false;
+  while (writing && !seen_while_writing) {
+    seen_while_writing = !svc.rec.of("changes_detected", w.app_id).empty();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling a condition
+  }
+  writer.join();
+  BOOST_TEST(seen_while_writing);
+}
+
+BOOST_AUTO_TEST_CASE(past_the_watch_limit_a_root_falls_back_to_periodic_rescans) {
+  // Three watches in all (as if fs.inotify.max_user_watches were reached): the roots that got
+  // none are listed, and an edit under one of them is still picked up, by the periodic rescan.
+  temp_dir dir;
+  auto w = build_reference_world(dir.path());
+  age_tree(w.home);
+  age_tree(w.dev);
+  service svc(settings_for(w, dir.path() / "db" / "projcache.db"));
+  svc.job->set_on_full_refresh([&] { svc.watcher->resync(); });
+  svc.refresh_all(false);
+  svc.watcher->limit_watches(3, std::chrono::milliseconds(300));
+  BOOST_REQUIRE(svc.watcher->start());
+  BOOST_REQUIRE(wait_until([&] { return !svc.watcher->state().fallback_roots.empty(); }));  // set up on its strand
+  auto st = svc.watcher->state();
+  BOOST_TEST(st.watches == 3);
+  auto app_root = (w.dev / "app/.claude").string();
+  BOOST_REQUIRE(std::find(st.fallback_roots.begin(), st.fallback_roots.end(), app_root) != st.fallback_roots.end() ||
+                std::find(st.fallback_roots.begin(), st.fallback_roots.end(), w.dev.string()) != st.fallback_roots.end());
+  svc.rec.clear();
+  write_file(w.dev / "app/.claude/agents/pm.md", "edited past the watch limit\n");
+  BOOST_TEST(wait_until([&] { return !svc.rec.of("changes_detected", w.app_id).empty(); }));
+}
 
 BOOST_FIXTURE_TEST_SUITE(watcher_tests, watcher_fixture)
 

@@ -45,6 +45,22 @@ BOOST_AUTO_TEST_CASE(explicit_projects_and_symlink_loops) {
   BOOST_TEST(std::count(found.begin(), found.end(), w.dev / "a/b/c/deeper") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(an_artifact_path_that_leaves_the_profile_root_is_refused) {
+  // An absolute path, or one climbing out: never read, the project fails naming the file and line.
+  for (std::string bad : {"/etc/passwd", "../../outside", "skills/../../x"}) {
+    BOOST_TEST_CONTEXT(bad) {
+      fs::path p = w.dev / "escape";
+      write_file(p / ".claude/.skillmeat-deployed.toml",
+                 "[[deployed]]\nartifact_name = \"x\"\nartifact_type = \"skill\"\nartifact_path = \"" + bad + "\"\n");
+      auto s = scan(p);
+      BOOST_REQUIRE(s.error.has_value());
+      BOOST_TEST(s.error->text().find("leaves the profile root") != std::string::npos);
+      BOOST_TEST(s.error->text().find(".skillmeat-deployed.toml:1") != std::string::npos);
+      BOOST_TEST(s.artifacts.empty());
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(every_artifact_matches_the_expected_derivation) {
   std::map<std::string, projcache::db::artifact_row> got;
   for (auto rel : {"app", "clients/web", "a/b/deep"}) {
