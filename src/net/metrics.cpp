@@ -88,6 +88,7 @@ std::string render_metrics(app_context& app) {
   gauge("projcache_ws_dropped_clients_total", "Slow clients closed with 1008.", app.stats.dropped_clients.load(), "counter");
   gauge("projcache_ws_queued_bytes", "Bytes queued for WebSocket clients.", app.stats.ws_queued_bytes.load());
   gauge("projcache_http_connections", "Open HTTP connections.", app.stats.connections.load());
+  gauge("projcache_http_requests_in_flight", "Requests being handled (this one included).", app.stats.in_flight.load());
   gauge("projcache_http_idle_connections", "HTTP connections waiting for their next request.", app.idle.size());
   gauge("projcache_http_evicted_connections_total", "Idle connections closed at the cap to admit a new client.",
         app.stats.evicted_connections.load(), "counter");

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <future>
 
 #include <boost/test/unit_test.hpp>
 #include <csignal>
@@ -78,6 +79,29 @@ BOOST_AUTO_TEST_CASE(sigterm_in_the_middle_of_hashing_a_huge_file_exits) {
   BOOST_TEST(http_get(proc.port(), "/healthz").status == 200);  // alive all the same
   // Hashing 256 GiB takes minutes; stopping within the deadline means the hash stopped.
   BOOST_TEST(proc.stop(SIGTERM, std::chrono::milliseconds(30000)) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_request_in_flight_at_sigterm_gets_its_answer) {
+  temp_dir d;
+  temp_dir home;
+  auto huge = huge_project(d.path(), "huge");
+  server_process proc({}, {{"SKILLMEAT_HOME", home.path().string()}, {"SKILLMEAT_CACHE_SEARCH_ROOTS", d.path().string()}});
+  BOOST_REQUIRE(eventually([&] {
+    return http_get(proc.port(), "/api/v1/cache/status").json().at("refresh_progress").at("running").as_bool();
+  }));
+  // A refresh request that waits behind the running scan of the huge file: in flight.
+  auto reply = std::async(std::launch::async, [&] {
+    return http_post(proc.port(), "/api/v1/cache/refresh",
+                     json::serialize(json::object{{"project_id", b64_id(huge)}, {"force", true}}));
+  });
+  BOOST_REQUIRE(eventually([&] {  // it, and the /metrics request asking
+    return http_get(proc.port(), "/metrics").body.find("projcache_http_requests_in_flight 2\n") != std::string::npos;
+  }));
+  ::kill(proc.pid(), SIGTERM);
+  auto r = reply.get();  // an answer, not a reset connection
+  BOOST_TEST(r.status != 0);
+  BOOST_TEST(r.header("connection") == "close");  // and told not to come back on it
+  BOOST_TEST(proc.stop(0, std::chrono::milliseconds(30000)) == 0);  // signal 0: only wait for the exit
 }
 
 BOOST_AUTO_TEST_CASE(a_fifo_where_an_artifact_should_be_fails_its_project_not_the_scan_thread) {
