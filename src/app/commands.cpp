@@ -10,12 +10,14 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "app/logging.hpp"
 #include "cache/demo_world.hpp"
 #include "cache/manager.hpp"
 #include "cache/refresh.hpp"
+#include "cache/util.hpp"
 #include "db/connection.hpp"
 #include "db/error.hpp"
 #include "db/migrations.hpp"
@@ -63,6 +65,30 @@ bool instance_lock::take(const std::string& path, int& fd, const char* what) {
   return false;
 }
 
+void instance_lock::record_holder(const std::string& text) {
+  if (lock_fd_ < 0) return;
+  // Best effort: the lock is the flock, this is only what a second instance can tell the user.
+  if (::ftruncate(lock_fd_, 0) == 0) (void)!::pwrite(lock_fd_, text.data(), text.size(), 0);
+}
+
+std::string instance_lock::busy_message(const std::string& db_path) const {
+  std::string holder;
+  {
+    std::ifstream in(db_path + ".lock");
+    std::getline(in, holder);
+  }
+  boost::system::error_code ec;
+  auto v = json::parse(holder, ec);
+  if (!ec && v.is_object() && v.as_object().contains("pid") && v.as_object().contains("url")) {
+    auto url = std::string(v.at("url").as_string());
+    return "another projcache server (pid " + json::serialize(v.at("pid")) + ", " + url + ") is using " + db_path +
+           ": use its API (curl -X POST " + url + "/api/v1/cache/refresh, GET " + url +
+           "/api/v1/cache/status), or stop it first";
+  }
+  return "another projcache is using " + db_path + " (its lock is held): if it is a server, use its API or stop it; "
+         "if it is a command, wait for it to finish";
+}
+
 instance_lock::~instance_lock() {
   if (db_fd_ >= 0) ::close(db_fd_);
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -76,8 +102,7 @@ int lock_or_complain(instance_lock& l, const config& cfg) {
     std::cerr << "projcache: " << l.error() << "\n";
     return 2;
   }
-  std::cerr << "projcache: another projcache is using " << cfg.cache.db_path.string()
-            << " (lock " << cfg.cache.db_path.string() << ".lock is held); stop it or use its API\n";
+  std::cerr << "projcache: " << l.busy_message(cfg.cache.db_path.string()) << "\n";
   return exit_locked;
 }
 
@@ -90,9 +115,38 @@ int guarded(F&& f) {
     return 1;
   }
 }
+
+// "no cache database at X", and where one is when the demo world is what was served.
+int no_database(const config& cfg) {
+  std::cerr << "projcache: no cache database at " << cfg.cache.db_path.string();
+  const char* state = std::getenv("XDG_STATE_HOME");
+  fs::path demo = (state && *state ? fs::path(state) : cache::expand_home("~/.local/state")) / "projcache/demo/home";
+  if (!fs::exists(cfg.cache.home) && fs::exists(demo / "cache/projcache.db"))
+    std::cerr << "; the demo world's is at " << (demo / "cache/projcache.db").string() << " (use --home "
+              << demo.string() << ")";
+  else
+    std::cerr << "; run 'projcache refresh' or start 'projcache serve' to fill one";
+  std::cerr << "\n";
+  return 1;
+}
+
+// Read-only, no lock: works beside a running server.
+int migrate_status(const config& cfg) {
+  return guarded([&] {
+    if (!fs::exists(cfg.cache.db_path)) return no_database(cfg);
+    db::connection c(cfg.cache.db_path.string(), db::connection::mode::read_only);
+    db::migrator m(c);
+    for (auto& s : m.status())
+      std::cout << (s.applied ? "applied " : "pending ") << s.version << "_" << s.name
+                << (s.applied ? " at " + s.applied_at.value_or("") : std::string())
+                << (s.checksum_matches ? "" : " CHECKSUM MISMATCH") << "\n";
+    return 0;
+  });
+}
 }  // namespace
 
 int cmd_migrate(const config& cfg, const std::string& action, int steps) {
+  if (action == "status") return migrate_status(cfg);
   return guarded([&] {
     instance_lock lock(cfg.cache.db_path.string());
     if (int rc = lock_or_complain(lock, cfg)) return rc;
@@ -105,11 +159,6 @@ int cmd_migrate(const config& cfg, const std::string& action, int steps) {
     } else if (action == "down") {
       int n = m.down(steps);
       std::cout << "reverted " << n << " migration(s); schema version " << m.current_version() << "\n";
-    } else if (action == "status") {
-      for (auto& s : m.status())
-        std::cout << (s.applied ? "applied " : "pending ") << s.version << "_" << s.name
-                  << (s.applied ? " at " + s.applied_at.value_or("") : std::string())
-                  << (s.checksum_matches ? "" : " CHECKSUM MISMATCH") << "\n";
     } else {
       std::cerr << "projcache migrate: unknown action '" << action << "' (up, down or status)\n";
       return 2;
@@ -120,10 +169,7 @@ int cmd_migrate(const config& cfg, const std::string& action, int steps) {
 
 int cmd_status(const config& cfg) {
   return guarded([&] {
-    if (!fs::exists(cfg.cache.db_path)) {
-      std::cerr << "projcache: no cache database at " << cfg.cache.db_path.string() << "\n";
-      return 1;
-    }
+    if (!fs::exists(cfg.cache.db_path)) return no_database(cfg);
     db::connection c(cfg.cache.db_path.string(), db::connection::mode::read_only);
     db::repository repo(c);
     auto projects = repo.all_projects();
@@ -204,10 +250,7 @@ int cmd_clear(const config& cfg, bool yes) {
 
 int cmd_check(const config& cfg, bool full) {
   return guarded([&] {
-    if (!fs::exists(cfg.cache.db_path)) {
-      std::cerr << "projcache: no cache database at " << cfg.cache.db_path.string() << "\n";
-      return 1;
-    }
+    if (!fs::exists(cfg.cache.db_path)) return no_database(cfg);
     auto report = db::check_store(cfg.cache.db_path, full);
     std::cout << (full ? "integrity_check: " : "quick_check: ") << report << "\n";
     return report == "ok" ? 0 : 1;

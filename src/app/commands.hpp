@@ -37,6 +37,11 @@ class instance_lock {
   bool held() const { return state_ == state::held; }
   // Why it failed (state::failed), in a user's words.
   const std::string& error() const { return error_; }
+  // While held: who holds it (the server's ready line), kept in the lock file for a second
+  // instance to name. A holder reads as nothing when it wrote none (a one-shot command).
+  void record_holder(const std::string& text);
+  // When busy: the message for the user, naming the holder's pid and URL when it recorded them.
+  std::string busy_message(const std::string& db_path) const;
 
  private:
   bool take(const std::string& path, int& fd, const char* what);

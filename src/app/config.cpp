@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
@@ -181,7 +182,11 @@ config load_config(const flag_values& flags, env_lookup env) {
       values[d.key] = std::move(r);
     }
   for (auto& [key, vals] : flags)
-    if (key != "home") values[key] = raw{vals, "--" + key};
+    if (key != "home") {
+      std::string flag = key;  // as the user typed it: --ttl-minutes
+      std::replace(flag.begin(), flag.end(), '_', '-');
+      values[key] = raw{vals, "--" + flag};
+    }
 
   auto get = [&](const char* key) -> const raw* {
     auto it = values.find(key);

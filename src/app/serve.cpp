@@ -105,7 +105,7 @@ int cmd_serve(config cfg, const command_args& a) {
     return 2;
   }
   if (!lock.held()) {
-    std::cerr << "projcache: another projcache server is already using " << cfg.cache.db_path.string() << "\n";
+    std::cerr << "projcache: " << lock.busy_message(cfg.cache.db_path.string()) << "\n";
     return exit_locked;
   }
 
@@ -184,6 +184,7 @@ int cmd_serve(config cfg, const command_args& a) {
       return 1;
     }
   }
+  lock.record_holder(ready + "\n");
   std::cout << ready << std::endl;
   BOOST_LOG_TRIVIAL(info) << "serving " << url << " (dashboard " << url << "/), home " << cfg.cache.home.string()
                           << ", database " << cfg.cache.db_path.string();

@@ -100,9 +100,14 @@ int migrator::down(int n) {
 }
 
 std::vector<migration_state> migrator::status() {
-  ensure_table();
+  // Read-only (status works beside a running server): no table yet means nothing applied.
+  bool has_table = c_.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").step();
   std::vector<migration_state> out;
   for (auto& m : all_) {
+    if (!has_table) {
+      out.push_back({m.version, m.name, false, std::nullopt, true});
+      continue;
+    }
     auto st = c_.prepare("SELECT checksum, applied_at FROM schema_migrations WHERE version = ?");
     st.bind_all(m.version);
     if (st.step())

@@ -49,6 +49,11 @@ BOOST_AUTO_TEST_CASE(bad_configuration_exits_2_naming_the_key) {
   auto r = run_projcache({"serve", "--port", "0"}, {{"SKILLMEAT_HOME", d.path().string()}, {"SKILLMEAT_CACHE_TTL_MINUTES", "soon"}});
   BOOST_TEST(r.code == 2);
   BOOST_TEST(r.err.find("ttl_minutes") != std::string::npos);
+  // A flag is named as it is typed.
+  auto flag = run_projcache({"serve", "--port", "0", "--ttl-minutes", "soon"}, {{"SKILLMEAT_HOME", d.path().string()}});
+  BOOST_TEST(flag.code == 2);
+  BOOST_TEST(flag.err.find("--ttl-minutes") != std::string::npos, flag.err);
+  BOOST_TEST(flag.err.find("--ttl_minutes") == std::string::npos, flag.err);
   BOOST_TEST(r.err.find("SKILLMEAT_CACHE_TTL_MINUTES") != std::string::npos);
   write_file(d / "config.toml", "[cache]\nport = \"high\"\n");
   auto f = run_projcache({"status"}, {{"SKILLMEAT_HOME", d.path().string()}});
@@ -82,7 +87,18 @@ BOOST_AUTO_TEST_CASE(sidecar_handshake_lock_and_graceful_stop) {
 
   auto second = run_projcache({"serve", "--port", "0", "--exit-with-parent", "false"}, env);
   BOOST_TEST(second.code == 3);
-  BOOST_TEST(second.err.find("already") != std::string::npos);
+  // It names the server in the way: its pid and its URL, with what to do.
+  BOOST_TEST(second.err.find("pid " + std::to_string(proc.pid())) != std::string::npos, second.err);
+  BOOST_TEST(second.err.find(ready.at("url").as_string().c_str()) != std::string::npos, second.err);
+  auto vacuum = run_projcache({"vacuum"}, env);
+  BOOST_TEST(vacuum.code == 3);
+  BOOST_TEST(vacuum.err.find("use its API") != std::string::npos, vacuum.err);
+  // Read-only commands work beside it.
+  auto migrations = run_projcache({"migrate", "status"}, env);
+  BOOST_TEST(migrations.code == 0, migrations.err);
+  BOOST_TEST(migrations.out.find("applied 1_initial") != std::string::npos);
+  BOOST_TEST(run_projcache({"status"}, env).code == 0);
+  BOOST_TEST(run_projcache({"check"}, env).code == 0);
 
   BOOST_TEST(proc.stop(SIGTERM) == 0);  // how fast: bench/ (graceful stop)
   BOOST_TEST(run_projcache({"check"}, env).out.find("ok") != std::string::npos);  // closed cleanly
@@ -153,7 +169,7 @@ BOOST_AUTO_TEST_CASE(the_lock_cannot_be_deleted_from_under_a_server) {
   fs::remove(lock);  // someone cleans up "stale" files
   auto second = run_projcache({"serve", "--port", "0"}, env);
   BOOST_TEST(second.code == 3);
-  BOOST_TEST(second.err.find("another projcache server is already using") != std::string::npos);
+  BOOST_TEST(second.err.find("another projcache is using") != std::string::npos);
   BOOST_TEST(run_projcache({"vacuum"}, env).code == 3);
   BOOST_TEST(first.running());
 }
@@ -233,6 +249,12 @@ BOOST_AUTO_TEST_CASE(demo_if_missing_serves_the_demo_world) {
   BOOST_TEST(projects.at("total").as_int64() == 3);
   BOOST_TEST(fs::exists(d / "state/projcache/demo/home/collections"));
   BOOST_TEST(!fs::exists(d / "no-such-home"));  // the user's home is not created
+  // `projcache status` there has no database of its own, and says where the demo's is.
+  auto st = run_projcache({"status"}, env);
+  BOOST_TEST(st.code == 1);
+  BOOST_TEST(st.err.find("the demo world's is at " + (d / "state/projcache/demo/home/cache/projcache.db").string()) !=
+                 std::string::npos,
+             st.err);
 }
 
 BOOST_AUTO_TEST_CASE(sigint_stops_gracefully_and_a_second_signal_at_once) {

@@ -1,5 +1,10 @@
 #include "support/clients.hpp"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <array>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -168,6 +173,32 @@ int ws_client::read_until_close(std::chrono::milliseconds timeout) {
     if (err && impl_->ws.reason().code != 0) return impl_->ws.reason().code;
     if (err) return -1;  // dropped without a close frame
   }
+}
+
+int drain_to_close_code(ws_client& c, std::chrono::milliseconds timeout) {
+  auto& sock = c.stream().next_layer().socket();
+  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+  ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string bytes;
+  std::array<char, 65536> buf;
+  for (boost::system::error_code ec; !ec;) bytes.append(buf.data(), sock.read_some(asio::buffer(buf), ec));
+  // Server frames are unmasked: opcode, length (7, 16 or 64 bits), payload.
+  for (std::size_t i = 0; i + 2 <= bytes.size();) {
+    auto op = static_cast<unsigned char>(bytes[i]) & 0x0F;
+    std::uint64_t len = static_cast<unsigned char>(bytes[i + 1]) & 0x7F;
+    std::size_t at = i + 2;
+    std::size_t ext = len == 126 ? 2 : len == 127 ? 8 : 0;
+    if (at + ext > bytes.size()) break;
+    if (ext) {
+      len = 0;
+      for (std::size_t k = 0; k < ext; ++k) len = (len << 8) | static_cast<unsigned char>(bytes[at + k]);
+      at += ext;
+    }
+    if (at + len > bytes.size()) break;
+    if (op == 8 && len >= 2) return (static_cast<unsigned char>(bytes[at]) << 8) | static_cast<unsigned char>(bytes[at + 1]);
+    i = at + len;
+  }
+  return 0;
 }
 
 int ws_refusal_status(std::uint16_t port, const header_map& headers, const std::string& subprotocol) {

@@ -59,5 +59,9 @@ class ws_client {
 
 // The HTTP status a refused upgrade answered (0 when it was accepted).
 int ws_refusal_status(std::uint16_t port, const header_map& headers, const std::string& subprotocol = "");
+// For a client that stopped reading: reads the socket in bulk (not message by message, which a
+// sanitized build under load does slower than a server's grace period) until the server closes
+// it, and returns the code of the close frame found in what arrived; 0 when there was none.
+int drain_to_close_code(ws_client& c, std::chrono::milliseconds timeout);
 
 }  // namespace projcache::test
