@@ -33,6 +33,8 @@ MINUTES = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
 KILL_EVERY_S = 120
 SUBSCRIBERS, SLOW_EVERY = 100, 5  # every 5th subscriber reads slowly
 RSS_LIMIT_MB, FD_LIMIT = 400, 400
+MAX_NEW_PROJECTS = 40  # churn adds and removes projects, about as many as the world has extra at most
+READY_TIMEOUT_S = 300  # a restart's first refresh, on a loaded machine
 
 
 def free_port():
@@ -58,7 +60,7 @@ class Server:
         self.p = subprocess.Popen([str(BUILD / "projcache"), "serve", "--exit-with-parent", "true"], env=self.env,
                                   stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL, text=True)
         json.loads(self.p.stdout.readline())
-        wait(lambda: get(self.port, "/readyz", raw=True)[0] == 200, 120)
+        wait(lambda: get(self.port, "/readyz", raw=True)[0] == 200, READY_TIMEOUT_S)
 
     def kill9(self):
         self.p.send_signal(signal.SIGKILL)
@@ -130,11 +132,11 @@ def churn(dev, stop, stats):
                 f = rng.choice(files)
                 f.rename(f.with_name(f.stem + "-r" + f.suffix))
                 stats["renames"] += 1
-            elif op < 0.97:  # a new project, copied from another
+            elif op < 0.97 and len(list(dev.glob("new-*"))) < MAX_NEW_PROJECTS:  # a new project, copied
                 new_projects += 1
                 shutil.copytree(proj, dev / f"new-{new_projects:04d}", symlinks=True)
                 stats["new_projects"] += 1
-            elif new_projects:  # remove one of the new projects
+            elif op >= 0.97 and new_projects:  # remove one of the new projects
                 victims = sorted(dev.glob("new-*"))
                 if victims:
                     shutil.rmtree(rng.choice(victims))
