@@ -3,6 +3,7 @@
 // equal; a numeric upgrade one way is the same part's downgrade the other way.
 #include <cstdlib>
 #include <optional>
+#include <regex>
 #include <string>
 
 #include "cache/version_diff.hpp"
@@ -10,7 +11,10 @@
 using projcache::cache::version_difference;
 
 namespace {
-bool has(const std::optional<std::string>& s, const char* what) { return s && s->find(what) != std::string::npos; }
+bool semver(const std::string& s) {
+  static const std::regex re(R"(^[ \t\n\r\f\v]*v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?[ \t\n\r\f\v]*$)");
+  return std::regex_match(s, re);
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -28,9 +32,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto back = version_difference(upstream, deployed);
     if (back) std::abort();
   }
-  for (auto* part : {"major version", "minor version", "patch version"}) {
+  // Only between two semver versions (SkillMeat's pattern, written independently here): the
+  // free-text form "a -> b" may contain any words of its inputs.
+  if (!deployed || !upstream || !semver(*deployed) || !semver(*upstream)) return 0;
+  for (std::string part : {"major version", "minor version", "patch version"}) {
+    if (!d || !d->starts_with(part + " upgrade (")) continue;
     auto back = version_difference(upstream, deployed);
-    if (has(d, part) && has(d, "upgrade") && !(has(back, part) && has(back, "downgrade"))) std::abort();
+    if (!back || !back->starts_with(part + " downgrade (")) std::abort();
   }
   return 0;
 }
