@@ -119,8 +119,7 @@ int guarded(F&& f) {
 // "no cache database at X", and where one is when the demo world is what was served.
 int no_database(const config& cfg) {
   std::cerr << "projcache: no cache database at " << cfg.cache.db_path.string();
-  const char* state = std::getenv("XDG_STATE_HOME");
-  fs::path demo = (state && *state ? fs::path(state) : cache::expand_home("~/.local/state")) / "projcache/demo/home";
+  fs::path demo = demo_world_dir() / "home";
   if (!fs::exists(cfg.cache.home) && fs::exists(demo / "cache/projcache.db"))
     std::cerr << "; the demo world's is at " << (demo / "cache/projcache.db").string() << " (use --home "
               << demo.string() << ")";
@@ -144,6 +143,11 @@ int migrate_status(const config& cfg) {
   });
 }
 }  // namespace
+
+fs::path demo_world_dir() {
+  const char* state = std::getenv("XDG_STATE_HOME");
+  return (state && *state ? fs::path(state) : cache::expand_home("~/.local/state")) / "projcache" / "demo";
+}
 
 int cmd_migrate(const config& cfg, const std::string& action, int steps) {
   if (action == "status") return migrate_status(cfg);

@@ -23,6 +23,9 @@ int cmd_clear(const config& cfg, bool yes);
 int cmd_check(const config& cfg, bool full);
 int cmd_vacuum(const config& cfg);
 int cmd_demo(std::optional<std::string> dir);
+// Where `serve --demo-if-missing` keeps its generated world: $XDG_STATE_HOME (or ~/.local/state)
+// /projcache/demo.
+std::filesystem::path demo_world_dir();
 
 // One server (or one-shot command) per database, for as long as the object lives: an exclusive
 // flock on "<db>.lock" and on the database file itself, so deleting the lock file cannot let a

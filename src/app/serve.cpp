@@ -68,9 +68,7 @@ void write_port_file(const std::string& path, const std::string& line) {
 
 // ~/.skillmeat absent and --demo-if-missing: a generated world under the state folder.
 void use_demo_world(config& cfg) {
-  const char* state = std::getenv("XDG_STATE_HOME");
-  fs::path base = state && *state ? fs::path(state) : cache::expand_home("~/.local/state");
-  fs::path dir = base / "projcache" / "demo";
+  fs::path dir = demo_world_dir();
   auto w = fs::exists(dir / "home") ? cache::demo_world{dir / "home", dir / "dev"} : cache::write_demo_world(dir);
   BOOST_LOG_TRIVIAL(info) << "no SkillMeat home at " << cfg.cache.home.string() << "; serving the demo world in "
                           << dir.string();

@@ -109,20 +109,27 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context
 
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buf;
+  // Whether we wait for a next request, for the listener's eviction (below). One per connection:
+  // it outlives us for an eviction still in flight, which then finds it false and does nothing.
+  auto idle = std::make_shared<bool>(false);
+  struct not_idle_at_exit {
+    std::shared_ptr<bool> flag;
+    ~not_idle_at_exit() { *flag = false; }
+  } at_exit{idle};
   for (;;) {
     if (app.stopping) break;
     if (buf.size() == 0) {  // keep-alive: wait for the next request's first bytes
       stream.expires_after(app.opts.idle_timeout);
       // Idle: the listener may close us to admit a new client at the cap. The close runs on our
-      // strand, and only while we still wait here (so `stream` is alive when it runs).
-      auto still_idle = std::make_shared<bool>(true);
-      auto slot = app.idle.add([ex = stream.get_executor(), still_idle, &stream] {
-        asio::post(ex, [still_idle, &stream] {
-          if (*still_idle) stream.cancel();
+      // strand, and only while we wait here (so `stream` is alive when it runs).
+      *idle = true;
+      auto slot = app.idle.add([ex = stream.get_executor(), idle, &stream] {
+        asio::post(ex, [idle, &stream] {
+          if (*idle) stream.cancel();
         });
       });
       auto [ec, n] = co_await stream.async_read_some(buf.prepare(8192), as_tuple_awaitable);
-      *still_idle = false;
+      *idle = false;
       app.idle.remove(slot);
       if (ec) break;
       buf.commit(n);

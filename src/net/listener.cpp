@@ -55,9 +55,10 @@ asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, app_context
     // WebSocket sessions leave the HTTP count when they upgrade: they count here all the same.
     auto open = app.stats.connections.load() + app.stats.subscribers.load();
     // At the cap the longest-idle connection makes room; refused only when every one is busy.
-    if (static_cast<std::size_t>(open) >= app.opts.max_connections && app.idle.evict_oldest()) {
+    bool full = static_cast<std::size_t>(open) >= app.opts.max_connections;
+    if (full && app.idle.evict_oldest()) {
       app.stats.evicted_connections.fetch_add(1);
-    } else if (static_cast<std::size_t>(open) >= app.opts.max_connections) {
+    } else if (full) {
       app.stats.refused_connections.fetch_add(1);
       auto sock_ex = socket.get_executor();
       asio::co_spawn(sock_ex, refuse(std::move(socket)), asio::detached);
