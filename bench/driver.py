@@ -80,6 +80,33 @@ def bench_scan(w, rounds):
     }
 
 
+def floor_s(w):
+    """`find | cat | sha256sum` over every file of a world: reading and hashing, nothing else."""
+    t0 = time.perf_counter()
+    sh(f"find {w}/home {w}/dev -type f -exec cat {{}} + | sha256sum")
+    return time.perf_counter() - t0
+
+
+def bench_scaling(sizes, artifacts):
+    """Cold scan, forced refresh (nothing changed) and the ready line with the world cached, at
+    growing project counts: each must grow with the work (the floor), not faster."""
+    rows = []
+    for n in sizes:
+        w = world(f"scale-{n}x{artifacts}", n, artifacts)
+        floor = floor_s(w)
+        db = WORK / f"scale-{n}.db"
+        r = json.loads(sh([str(BUILD / "bench/bench_refresh"), str(w / "home"), str(w / "dev"), str(db), "3", "3"]))
+        srv = Server(w, env_extra={"SKILLMEAT_CACHE_PATH": str(db)})
+        listen_s = srv.listen_s
+        srv.stop()
+        rows.append({"projects": n, "artifacts_per_project": artifacts, "floor_s": floor,
+                     "cold_scan_s": r["cold_refresh_s"], "forced_refresh_s": r["warm_refresh_s_median"],
+                     "ready_line_ms": listen_s * 1000})
+    base, top = rows[1] if len(rows) > 2 else rows[0], rows[-1]
+    growth = {k: top[k] / base[k] for k in ("floor_s", "cold_scan_s", "forced_refresh_s", "ready_line_ms")}
+    return {"rows": rows, "from": base["projects"], "to": top["projects"], "growth": growth}
+
+
 # ---------------------------------------------------------------- the server
 class Server:
     def __init__(self, w, threads=1, debounce=100, args=(), env_extra=None):
@@ -334,8 +361,22 @@ def report(res):
              f"| one changed file: that project's refresh | {s['single_change_ms_median']:.2f} ms (p90 {s['single_change_ms_p90']:.2f}) | | | < 5 ms |"]
     if "big" in res:
         b = res["big"]
-        lines += [f"| refresh of {b['projects']} unchanged projects | {b['warm_refresh_s']:.3f} s | | | < 1 s |",
+        lines += [f"| cold scan, {b['projects']} projects x 50 artifacts | {b['cold_refresh_s']:.2f} s | "
+                  f"{b['floor_s']:.2f} s | {b['cold_refresh_s'] / b['floor_s']:.2f}x | <= 1.2x |",
+                  f"| refresh of {b['projects']} unchanged projects | {b['warm_refresh_s']:.3f} s | | | < 1 s |",
                   f"| one changed file, {b['projects']}-project world | {b['single_change_ms_median']:.2f} ms | | | < 5 ms |"]
+    if "scaling" in res:
+        sc = res["scaling"]
+        lines += ["", f"## Scaling ({sc['rows'][0]['artifacts_per_project']} artifacts per project; goal: from 1,000 "
+                  "to 4,000 projects the cold scan and the forced refresh grow at most 4.5x, as the work does)", "",
+                  "| projects | floor (`cat \\| sha256sum`) | cold scan | forced refresh, nothing changed | ready line, cached |",
+                  "|---|---|---|---|---|"]
+        for r in sc["rows"]:
+            lines.append(f"| {r['projects']:,} | {r['floor_s']:.2f} s | {r['cold_scan_s']:.2f} s | "
+                         f"{r['forced_refresh_s']:.3f} s | {r['ready_line_ms']:.0f} ms |")
+        g = sc["growth"]
+        lines.append(f"| growth | {g['floor_s']:.1f}x | {g['cold_scan_s']:.1f}x | {g['forced_refresh_s']:.1f}x | "
+                     f"{g['ready_line_ms']:.1f}x |")
     sv = res["server"]
     lines += ["", "## Server", "", "| measure | value |", "|---|---|",
               f"| start to ready line (world cached) | {sv['listen_s'] * 1000:.0f} ms |",
@@ -429,7 +470,9 @@ def main():
     if not QUICK:
         r = json.loads(sh([str(BUILD / "bench/bench_refresh"), str(big / "home"), str(big / "dev"), str(WORK / "big.db"), "10"]))
         res["big"] = {"projects": r["projects"], "warm_refresh_s": r["warm_refresh_s_median"],
-                      "single_change_ms_median": r["single_change_ms_median"], "cold_refresh_s": r["cold_refresh_s"]}
+                      "single_change_ms_median": r["single_change_ms_median"], "cold_refresh_s": r["cold_refresh_s"],
+                      "floor_s": floor_s(big)}
+    res["scaling"] = bench_scaling((100, 1000) if QUICK else (100, 1000, 4000), 20)
     db = big / "home" / "cache" / "projcache.db"
     Server(big).stop()  # populate the cache, then measure a start with the world already cached
     srv = Server(big)

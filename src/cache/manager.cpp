@@ -132,16 +132,24 @@ bool manager::forget_project(const fs::path& resolved) {
   return removed;
 }
 
-void manager::publish_snapshot(const std::string& id, project_ptr entry) {
-  snap_.set(with_project(*snap_.get(), id, std::move(entry)));
+bool manager::publish() {
+  if (staged_.empty()) return false;
+  snap_.set(with_projects(*snap_.get(), staged_));
+  staged_.clear();
+  return true;
+}
+
+project_ptr manager::latest(const std::string& id) const {
+  if (auto it = staged_.find(id); it != staged_.end()) return it->second;
+  auto snap = snap_.get();
+  auto it = snap->projects.find(id);
+  return it == snap->projects.end() ? nullptr : it->second;
 }
 
 apply_outcome manager::apply_scan(const project_scan& scan) {
   apply_outcome out;
   micros now = now_micros();
-  auto snap = snap_.get();
-  project_ptr old;
-  if (auto it = snap->projects.find(scan.id); it != snap->projects.end()) old = it->second;
+  project_ptr old = latest(scan.id);
   out.is_new = !old;
 
   std::unordered_map<std::string, artifact_ptr> old_rows;
@@ -198,7 +206,7 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
     if (pending_touches_.size() >= 512) flush_touches();
     auto e = std::make_shared<project_entry>(*old);
     e->row = std::move(p);
-    publish_snapshot(scan.id, std::move(e));
+    stage(scan.id, std::move(e));
     return out;
   }
   pending_touches_.erase(scan.id);
@@ -221,9 +229,9 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
     // Only the fetch time moved: keep the very same artifact vector (no index rebuild).
     auto e = std::make_shared<project_entry>(*old);
     e->row = std::move(p);
-    publish_snapshot(scan.id, std::move(e));
+    stage(scan.id, std::move(e));
   } else {
-    publish_snapshot(scan.id, make_project_entry(std::move(p), std::move(rows)));
+    stage(scan.id, make_project_entry(std::move(p), std::move(rows)));
   }
   return out;
 }
@@ -247,13 +255,12 @@ void manager::flush_touches() {
 
 void manager::mark_error(const std::string& id, const fs::path& path, const std::string& message) {
   flush_touches();
-  auto snap = snap_.get();
   micros now = now_micros();
   db::project_row p;
   std::vector<artifact_ptr> rows;
-  if (auto it = snap->projects.find(id); it != snap->projects.end()) {
-    p = it->second->row;
-    rows = it->second->artifacts;
+  if (auto old = latest(id)) {
+    p = old->row;
+    rows = old->artifacts;
   } else {
     p.id = id;
     p.path = path.string();
@@ -264,12 +271,12 @@ void manager::mark_error(const std::string& id, const fs::path& path, const std:
   p.error_message = message;
   p.updated_at = now;
   try_write("recording a refresh error", [&] { repo_->upsert_project(p); });
-  publish_snapshot(id, make_project_entry(std::move(p), std::move(rows)));
+  stage(id, make_project_entry(std::move(p), std::move(rows)));
 }
 
 bool manager::add_project(const fs::path& resolved) {
   auto id = project_id_of(resolved);
-  if (snap_.get()->projects.count(id)) return false;
+  if (latest(id)) return false;
   db::project_row p;
   p.id = id;
   p.path = resolved.string();
@@ -277,13 +284,13 @@ bool manager::add_project(const fs::path& resolved) {
   p.created_at = p.updated_at = now_micros();
   p.status = "stale";
   try_write("adding a project", [&] { repo_->upsert_project(p); });
-  publish_snapshot(id, make_project_entry(std::move(p), {}));
+  stage(id, make_project_entry(std::move(p), {}));
   return true;
 }
 
 void manager::remove_project(const std::string& id) {
   try_write("removing a project", [&] { (void)repo_->delete_project(id); });
-  publish_snapshot(id, nullptr);
+  stage(id, nullptr);
 }
 
 std::int64_t manager::invalidate(const std::optional<std::string>& id) {
@@ -291,6 +298,7 @@ std::int64_t manager::invalidate(const std::optional<std::string>& id) {
   if (id) pending_touches_.erase(*id);
   else pending_touches_.clear();
   try_write("invalidating", [&] { repo_->invalidate(id); });
+  publish();  // what is staged first, so the invalidation applies to the newest rows
   auto base = snap_.get();
   std::int64_t n = 0;
   auto s = std::make_shared<snapshot>(*base);
@@ -311,6 +319,7 @@ std::int64_t manager::invalidate(const std::optional<std::string>& id) {
 void manager::clear() {
   pending_touches_.clear();
   repo_->clear_all();
+  staged_.clear();
   fingerprints_.clear();
   snap_.set(build_snapshot({}, snap_.get()->generation + 1));
 }

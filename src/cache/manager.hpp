@@ -108,6 +108,16 @@ class manager {
   // A small write that tells whether the store takes writes again (the write strand).
   bool probe_store();
 
+  // ---- publishing (the write strand only). Writes go to the store at once but reach the
+  // snapshot readers see in batches: each write stages its project's new entry, and publish()
+  // puts everything staged into one new snapshot (see with_projects). The refresh job decides
+  // when, and sends a project's events only after the snapshot holding it is out.
+  bool has_staged() const { return !staged_.empty(); }
+  // Publishes what is staged; false when nothing was.
+  bool publish();
+  // A project as the writes left it: staged, else as published (null when absent or removed).
+  project_ptr latest(const std::string& id) const;
+
   // ---- writes (the write strand only). Only apply_scan and clear throw when the store fails
   // (the refresh is then retried, or the clear refused); the others record the failure, and
   // their change is served from memory all the same.
@@ -164,7 +174,8 @@ class manager {
   // Runs one write; a store failure is recorded in health_ (logged once per kind), not thrown.
   template <class F>
   bool try_write(const char* what, F&& write);
-  void publish_snapshot(const std::string& id, project_ptr entry);
+  void stage(const std::string& id, project_ptr entry) { staged_[id] = std::move(entry); }
+  project_changes staged_;
   void reload_marketplace();
   int writes_since_checkpoint_ = 0;
   std::chrono::steady_clock::time_point next_truncate_try_{};

@@ -216,11 +216,7 @@ void marketplace_fetcher::store(std::exception_ptr ep, const std::string& body, 
     }
     if (error) {
       BOOST_LOG_TRIVIAL(warning) << *error << " (old entries kept)";
-      events::event e;
-      e.type = events::event_type::refresh_error;
-      e.error = *error;
-      e.extra = {{"source", "marketplace"}};
-      mgr_.bus().publish(e);
+      mgr_.bus().publish(events::source_error("marketplace", *error));
     }
     if (done) done(error);
   }

@@ -31,7 +31,8 @@ refresh_job::refresh_job(asio::io_context& ioc, manager& m)
       strand_(asio::make_strand(ioc)),
       pool_(static_cast<std::size_t>(std::max(1, m.config().scan_threads))),
       tick_(strand_),
-      probe_(strand_) {
+      probe_(strand_),
+      publish_timer_(strand_) {
   mgr_.set_on_stale_read([this](const std::string& id) { refresh_project(id, false, nullptr); });
 }
 
@@ -42,7 +43,7 @@ refresh_job::~refresh_job() {
 
 void refresh_job::refresh_project(const std::string& id, bool force, done_fn done) {
   asio::post(strand_, [this, id, force, done = std::move(done)]() mutable {
-    auto p = mgr_.project(id);
+    auto p = mgr_.latest(id);
     if (!p) {
       refresh_result r;
       r.success = false;
@@ -60,7 +61,7 @@ void refresh_job::refresh_project(const std::string& id, bool force, done_fn don
 
 void refresh_job::project_changed(const std::string& id) {
   asio::post(strand_, [this, id] {
-    auto p = mgr_.project(id);
+    auto p = mgr_.latest(id);
     if (!p || stopped_) return;
     mgr_.invalidate(id);
     enqueue(id, p->row.path, std::make_shared<collection_memo>(), nullptr);
@@ -100,6 +101,7 @@ void refresh_job::enqueue(const std::string& id, const std::string& path,
 }
 
 void refresh_job::pump() {
+  request_publish();  // before the checkpoint below: its fsync never delays an event
   while (in_flight_ < std::max(1, mgr_.config().max_concurrent_refreshes) && !queue_.empty()) {
     auto id = queue_.front();
     queue_.pop_front();
@@ -129,7 +131,7 @@ void refresh_job::arm_store_probe() {
     auto ids = std::move(store_failed_);
     store_failed_.clear();
     for (auto& id : ids)
-      if (auto p = mgr_.project(id)) enqueue(id, p->row.path, std::make_shared<collection_memo>(), nullptr);
+      if (auto p = mgr_.latest(id)) enqueue(id, p->row.path, std::make_shared<collection_memo>(), nullptr);
   });
 }
 
@@ -145,7 +147,7 @@ void refresh_job::start_attempt(job& j) {
   j.cancel = std::make_shared<std::atomic<bool>>(false);
   if (j.attempt == 1) {
     j.started = std::chrono::steady_clock::now();
-    publish(static_cast<int>(events::event_type::refresh_started), j.id, nullptr, nullptr, 0);
+    emit(events::refresh_started(j.id));
   }
   auto timeout = std::chrono::duration<double>(mgr_.config().refresh_timeout_seconds);
   j.timer.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
@@ -163,7 +165,7 @@ void refresh_job::start_attempt(job& j) {
     pump();
   });
 
-  auto entry = mgr_.project(j.id);
+  auto entry = mgr_.latest(j.id);
   asio::post(pool_, [this, id = j.id, path = j.path, token = j.token, memo = j.memo, entry, attempt = j.attempt,
                      cancel = j.cancel] {
     detail::lower_thread_priority();
@@ -226,9 +228,10 @@ void refresh_job::on_scan_done(const std::string& id, std::uint64_t token, proje
       r.projects_refreshed = 1;
       r.changes_detected = outcome.changed;
       r.duration_seconds = detail::ms_since(j.started) / 1000.0;
-      if (outcome.changed)
-        publish(static_cast<int>(events::event_type::changes_detected), id, &r, &outcome, detail::ms_since(j.started));
-      publish(static_cast<int>(events::event_type::refresh_completed), id, &r, &outcome, detail::ms_since(j.started));
+      events::artifact_diff diff{std::move(outcome.added), std::move(outcome.removed), std::move(outcome.changed_ids)};
+      double ms = detail::ms_since(j.started);
+      if (outcome.changed) emit(events::changes_detected(id, diff, ms));
+      emit(events::refresh_completed(id, outcome.changed, std::move(diff), ms));
       finish(id, std::move(r));
     } catch (const db::db_error& e) {
       // Logged once per kind by the store's health; retried, then again once writes work.
@@ -268,12 +271,7 @@ void refresh_job::attempt_failed(job& j, const std::string& message, bool retrya
   r.success = false;
   r.errors.push_back(message);
   r.duration_seconds = detail::ms_since(j.started) / 1000.0;
-  events::event e;
-  e.type = events::event_type::refresh_error;
-  e.project_id = j.id;
-  e.error = message;
-  e.duration_ms = detail::ms_since(j.started);
-  mgr_.bus().publish(e);
+  emit(events::refresh_error(j.id, message, detail::ms_since(j.started)));
   finish(j.id, std::move(r));
 }
 
@@ -287,15 +285,19 @@ void refresh_job::finish(const std::string& id, refresh_result r) {
     ++(r.success ? counters_.completed : counters_.failed);
     counters_.duration_seconds_sum += r.duration_seconds;
   }
-  for (auto& w : j->waiters) w(r);
+  auto waiters = std::move(j->waiters);
   if (j->rerun && !stopped_) {
-    auto waiters = std::move(j->next_waiters);
+    auto next = std::move(j->next_waiters);
     enqueue(id, j->path, std::make_shared<collection_memo>(), nullptr);
     auto& nj = *jobs_.at(id);
-    for (auto& w : waiters) nj.waiters.push_back(std::move(w));
+    for (auto& w : next) nj.waiters.push_back(std::move(w));
   } else {
-    for (auto& w : j->next_waiters) w(r);
+    for (auto& w : j->next_waiters) waiters.push_back(std::move(w));
   }
+  if (!waiters.empty())
+    after_publish([waiters = std::move(waiters), r = std::move(r)] {
+      for (auto& w : waiters) w(r);
+    });
 }
 
 void refresh_job::abandon(const std::string& id, const std::string& why) {
@@ -310,24 +312,12 @@ void refresh_job::abandon(const std::string& id, const std::string& why) {
   refresh_result r;
   r.success = false;
   r.errors.push_back(why);
-  for (auto& w : j->waiters) w(r);
-  for (auto& w : j->next_waiters) w(r);
+  for (auto& w : j->next_waiters) j->waiters.push_back(std::move(w));
+  if (!j->waiters.empty())
+    after_publish([waiters = std::move(j->waiters), r = std::move(r)] {
+      for (auto& w : waiters) w(r);
+    });
   pump();
-}
-
-void refresh_job::publish(int type, const std::string& project_id, const refresh_result* r,
-                          const apply_outcome* o, double duration_ms) {
-  events::event e;
-  e.type = static_cast<events::event_type>(type);
-  e.project_id = project_id;
-  if (r) e.changes_detected = r->changes_detected;
-  if (o) {
-    e.added = o->added;
-    e.removed = o->removed;
-    e.changed = o->changed_ids;
-  }
-  if (r) e.duration_ms = duration_ms;
-  mgr_.bus().publish(e);
 }
 
 }  // namespace projcache::cache

@@ -18,6 +18,7 @@
 
 #include "cache/manager.hpp"
 #include "cache/queries.hpp"
+#include "events/event.hpp"
 
 namespace projcache::cache {
 
@@ -112,8 +113,14 @@ class refresh_job {
   // Scans projects whether stale or not (the start-up check of what the last run cached).
   void verify_cached(const std::vector<std::string>& ids);
   void record_progress(std::size_t done, std::size_t total, bool finished);
-  void publish(int type, const std::string& project_id, const refresh_result* r,
-               const apply_outcome* o, double duration_ms);
+  // Publishing (refresh_publish.cpp). `f` runs once the snapshot holding every write staged so
+  // far is out: a project's events and a refresh's answer never arrive before its rows.
+  void after_publish(std::function<void()> f);
+  void emit(events::event e);
+  // Publishes now when the queue has drained; otherwise at most every few milliseconds (spaced
+  // by the cost of the last publish), so a refresh of N projects publishes O(N) in all.
+  void request_publish();
+  void publish_now();
 
   manager& mgr_;
   strand_type strand_;
@@ -132,6 +139,10 @@ class refresh_job {
   mutable std::mutex sched_mu_;
   refresh_schedule sched_;
   refresh_counters counters_;  // under sched_mu_
+  boost::asio::steady_timer publish_timer_;
+  bool publish_armed_ = false, draining_ = false;
+  std::chrono::steady_clock::time_point next_publish_{};
+  std::deque<std::function<void()>> after_publish_;
   std::function<void()> on_full_refresh_;
   std::function<void(const std::string&, int)> scan_fault_;
 };

@@ -27,18 +27,14 @@ void refresh_job::start() {
   // the disk right after it (the stat fingerprints make an unchanged one almost free).
   std::vector<std::string> fresh_at_start;
   micros now = now_micros();
-  for (auto& [id, p] : mgr_.current()->projects)
+  auto snap = mgr_.current();
+  for (auto& [id, p] : snap->projects)
     if (!mgr_.is_stale(*p, now)) fresh_at_start.push_back(id);
   refresh_all(false, [this, fresh = std::move(fresh_at_start)](refresh_result r) {
     ready_ = true;
     verify_cached(fresh);
     if (auto c = mgr_.corruption()) {
-      events::event e;
-      e.type = events::event_type::cache_rebuilt;
-      e.changes_detected = r.changes_detected;
-      e.extra = {{"moved_aside", c->first}, {"reason", c->second},
-                 {"projects", std::to_string(mgr_.current()->projects.size())}};
-      mgr_.bus().publish(e);
+      emit(events::cache_rebuilt(c->first, c->second, mgr_.current()->projects.size(), r.changes_detected));
       BOOST_LOG_TRIVIAL(warning) << "cache rebuilt from disk after corruption ("
                                  << mgr_.current()->projects.size() << " projects)";
     }
@@ -51,7 +47,7 @@ void refresh_job::verify_cached(const std::vector<std::string>& ids) {
   BOOST_LOG_TRIVIAL(info) << "verifying " << ids.size() << " cached project(s) against the disk";
   auto memo = std::make_shared<collection_memo>();
   for (auto& id : ids)
-    if (auto p = mgr_.project(id)) enqueue(id, p->row.path, memo, nullptr);
+    if (auto p = mgr_.latest(id)) enqueue(id, p->row.path, memo, nullptr);
 }
 
 void refresh_job::stop() {
@@ -61,6 +57,7 @@ void refresh_job::stop() {
   asio::post(strand_, [this] {
     tick_.cancel();
     probe_.cancel();
+    publish_timer_.cancel();
     for (auto& [_, j] : jobs_) j->timer.cancel();
   });
   std::lock_guard lk(sched_mu_);
@@ -104,42 +101,50 @@ void refresh_job::rescan(std::function<void()> after) {
     detail::lower_thread_priority();
     auto found = discover_projects(cfg.search_roots, explicit_projects, cfg.discovery_depth);
     asio::post(strand_, [this, found = std::move(found), after = std::move(after)]() mutable {
+      mgr_.publish();
       auto before = mgr_.current();
       reconcile(std::move(found));
       // New projects are refreshed at once.
-      for (auto& [id, p] : mgr_.current()->projects)
+      auto after_reconcile = mgr_.current();
+      for (auto& [id, p] : after_reconcile->projects)
         if (!before->projects.count(id)) enqueue(id, p->row.path, std::make_shared<collection_memo>(), nullptr);
       if (on_full_refresh_) on_full_refresh_();
-      if (after) after();
+      if (after) after_publish(std::move(after));
     });
   });
 }
 
 bool refresh_job::add_found(const fs::path& path) {
   if (!mgr_.add_project(path)) return false;
-  mgr_.bus().publish(events::project_added(project_id_of(path), path.string()));
+  emit(events::project_added(project_id_of(path), path.string()));
   return true;
 }
 
+// One batch: every project added and removed goes out in one snapshot, then their events.
 void refresh_job::reconcile(std::vector<fs::path> found) {
+  mgr_.publish();
+  std::vector<events::event> raised;
   std::set<std::string> found_ids;
   for (auto& path : found) {
-    found_ids.insert(project_id_of(path));
-    add_found(path);
+    auto id = project_id_of(path);
+    found_ids.insert(id);
+    if (mgr_.add_project(path)) raised.push_back(events::project_added(id, path.string()));
   }
-  auto snap = mgr_.current();  // held: remove_project replaces the current snapshot
+  auto snap = mgr_.current();  // held: a publish while abandoning replaces the current one
   for (auto& [id, p] : snap->projects) {
     if (found_ids.count(id)) continue;
-    std::string path = p->row.path;
     // A refresh queued for it (the watcher saw its files go) would only fail: drop it.
     abandon(id, "project '" + id + "' was removed");
     mgr_.remove_project(id);
-    mgr_.bus().publish(events::project_removed(id, path));
+    raised.push_back(events::project_removed(id, p->row.path));
   }
+  mgr_.publish();
+  for (auto& e : raised) emit(std::move(e));
 }
 
 void refresh_job::clear_and_rescan(std::function<void(std::optional<refresh_result>)> done) {
   asio::post(strand_, [this, done = std::move(done)]() mutable {
+    mgr_.publish();
     auto snap = mgr_.current();
     try {
       mgr_.clear();
@@ -149,7 +154,7 @@ void refresh_job::clear_and_rescan(std::function<void(std::optional<refresh_resu
     }
     for (auto& [id, p] : snap->projects) {
       abandon(id, "the cache was cleared");
-      mgr_.bus().publish(events::project_removed(id, p->row.path));
+      emit(events::project_removed(id, p->row.path));
     }
     refresh_all(false, [done = std::move(done)](refresh_result r) { done(std::move(r)); });
   });

@@ -144,67 +144,89 @@ const project_times& snapshot::times() const {
   return times_;
 }
 
-snapshot_ptr with_project(const snapshot& base, const std::string& id, project_ptr entry) {
+namespace {
+// The sorted project list after `changes`: when every change keeps its project's name (a
+// refresh), the base list with entries swapped in place; otherwise sorted afresh.
+std::vector<project_ptr> sorted_after(const snapshot& base, const snapshot& next, const project_changes& changes) {
+  std::vector<std::pair<std::size_t, project_ptr>> swaps;
+  for (auto& [id, entry] : changes) {
+    auto it = base.projects.find(id);
+    if (!entry || it == base.projects.end() || it->second->row.name != entry->row.name) {
+      std::vector<project_ptr> all;
+      all.reserve(next.projects.size());
+      for (auto& [_, p] : next.projects) all.push_back(p);
+      std::sort(all.begin(), all.end(), project_less);
+      return all;
+    }
+    auto pos = std::lower_bound(base.projects_sorted.begin(), base.projects_sorted.end(), it->second, project_less);
+    swaps.emplace_back(static_cast<std::size_t>(pos - base.projects_sorted.begin()), entry);
+  }
+  auto sorted = base.projects_sorted;
+  for (auto& [pos, entry] : swaps) sorted[pos] = entry;
+  return sorted;
+}
+
+// The artifact index after `changes`: the base items minus the changed projects' old rows,
+// plus their new rows, in one merge. Both lists are sorted the way the index is, so an old row
+// is recognized by address as the walk reaches it, without hashing.
+std::shared_ptr<const artifact_index> index_after(const snapshot& base, const project_changes& changes) {
+  std::vector<artifact_ref> gone, add;
+  for (auto& [id, entry] : changes) {
+    auto it = base.projects.find(id);
+    const project_entry* old = it == base.projects.end() ? nullptr : it->second.get();
+    if (old && entry && old->artifacts == entry->artifacts) continue;
+    if (old)
+      for (auto& a : old->artifacts) gone.push_back(a.get());
+    if (entry)
+      for (auto& a : entry->artifacts) add.push_back(a.get());
+  }
+  if (gone.empty() && add.empty()) return base.artifacts;
+  std::sort(gone.begin(), gone.end(), ref_less);
+  std::sort(add.begin(), add.end(), ref_less);
+  const auto& b = *base.artifacts;
+  auto merged = std::make_shared<artifact_index>();
+  std::size_t cap = b.items.size() + add.size();
+  merged->items.reserve(cap);
+  merged->name_ids.reserve(cap);
+  merged->outdated_flags.reserve(cap);
+  std::size_t i = 0, g = 0;
+  // Copies the base items that sort before `a` (all that are left when a is null).
+  auto copy_before = [&](artifact_ref a) {
+    for (; i < b.items.size() && (!a || ref_less(b.items[i], a)); ++i) {
+      if (g < gone.size() && b.items[i] == gone[g]) {
+        ++g;
+        continue;
+      }
+      merged->items.push_back(b.items[i]);
+      merged->name_ids.push_back(b.name_ids[i]);
+      merged->outdated_flags.push_back(b.outdated_flags[i]);
+    }
+  };
+  for (auto a : add) {
+    copy_before(a);
+    append(*merged, a);
+  }
+  copy_before(nullptr);
+  return finish_index(std::move(merged));
+}
+}  // namespace
+
+snapshot_ptr with_projects(const snapshot& base, const project_changes& changes) {
   auto s = std::make_shared<snapshot>();
   s->generation = base.generation + 1;
   s->projects = base.projects;
-  project_ptr old;
-  if (auto it = s->projects.find(id); it != s->projects.end()) old = it->second;
-  if (entry)
-    s->projects[id] = entry;
-  else
-    s->projects.erase(id);
-  s->outdated_artifacts = base.outdated_artifacts - (old ? old->outdated : 0) + (entry ? entry->outdated : 0);
-
-  bool same_name = old && entry && old->row.name == entry->row.name;
-  if (same_name) {
-    s->projects_sorted = base.projects_sorted;
-    for (auto& p : s->projects_sorted)
-      if (p->row.id == id) p = entry;
-  } else {
-    s->projects_sorted.reserve(s->projects.size());
-    for (auto& [_, p] : s->projects) s->projects_sorted.push_back(p);
-    std::sort(s->projects_sorted.begin(), s->projects_sorted.end(), project_less);
-  }
-
-  bool same_artifacts = old && entry && old->artifacts == entry->artifacts;
-  if (same_artifacts || (!old && entry && entry->artifacts.empty()) || (old && !entry && old->artifacts.empty())) {
-    s->artifacts = base.artifacts;
-  } else {
-    // Merge: drop the project's old rows (found by address: they appear in the same order),
-    // place its new rows by binary search, copy the runs between. Plain pointer copies.
-    const auto& items = base.artifacts->items;
-    std::vector<artifact_ref> gone;
-    if (old)
-      for (auto& a : old->artifacts) gone.push_back(a.get());
-    std::vector<artifact_ref> add;
-    if (entry)
-      for (auto& a : entry->artifacts) add.push_back(a.get());
-    const auto& base_idx = *base.artifacts;
-    auto merged = std::make_shared<artifact_index>();
-    merged->items.reserve(items.size() + add.size());
-    merged->name_ids.reserve(items.size() + add.size());
-    merged->outdated_flags.reserve(items.size() + add.size());
-    std::size_t i = 0, g = 0;
-    auto copy_until = [&](std::size_t end) {
-      for (; i < end; ++i) {
-        if (g < gone.size() && items[i] == gone[g]) {
-          ++g;
-          continue;
-        }
-        merged->items.push_back(items[i]);
-        merged->name_ids.push_back(base_idx.name_ids[i]);
-        merged->outdated_flags.push_back(base_idx.outdated_flags[i]);
-      }
-    };
-    for (auto a : add) {
-      auto pos = static_cast<std::size_t>(std::upper_bound(items.begin(), items.end(), a, ref_less) - items.begin());
-      copy_until(pos);
-      append(*merged, a);
+  s->outdated_artifacts = base.outdated_artifacts;
+  for (auto& [id, entry] : changes) {
+    if (auto it = s->projects.find(id); it != s->projects.end()) s->outdated_artifacts -= it->second->outdated;
+    if (entry) {
+      s->projects[id] = entry;
+      s->outdated_artifacts += entry->outdated;
+    } else {
+      s->projects.erase(id);
     }
-    copy_until(items.size());
-    s->artifacts = finish_index(std::move(merged));
   }
+  s->projects_sorted = sorted_after(base, *s, changes);
+  s->artifacts = index_after(base, changes);
   return s;
 }
 

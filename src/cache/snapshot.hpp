@@ -92,9 +92,13 @@ bool project_less(const project_ptr& a, const project_ptr& b);
 // Builds an entry: sorts its artifacts, counts their drift, collects collections and roots.
 project_ptr make_project_entry(db::project_row row, std::vector<artifact_ptr> artifacts);
 
-// A new snapshot with `entry` put in (or `id` taken out when entry is null). The artifact
-// index is rebuilt only when the project's artifacts changed.
-snapshot_ptr with_project(const snapshot& base, const std::string& id, project_ptr entry);
+// Changes to publish together: project id -> its new entry, or null when it leaves.
+using project_changes = std::map<std::string, project_ptr>;
+
+// A new snapshot with every change put in, built in one pass over the base: publishing a batch
+// of k changes costs O(N + k log N), not k times O(N), so a refresh of N projects stays linear.
+// The artifact index is merged only when some project's artifacts changed.
+snapshot_ptr with_projects(const snapshot& base, const project_changes& changes);
 snapshot_ptr build_snapshot(std::vector<project_ptr> projects, std::uint64_t generation);
 
 class snapshot_holder {

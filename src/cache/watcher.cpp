@@ -242,8 +242,10 @@ bool watcher::root_appeared(const std::string& dir) {
   bool collections_too = collections == dir || under(collections, dir);
   resync();
   touch_rescan();  // new projects, with their project_added events
-  if (collections_too)
-    for (auto& [id, _] : mgr_.current()->projects) touch_project(id);  // their drift may change
+  if (collections_too) {
+    auto snap = mgr_.current();  // held: a write on another thread may replace the current one
+    for (auto& [id, _] : snap->projects) touch_project(id);  // their drift may change
+  }
   return true;
 }
 
@@ -347,11 +349,7 @@ void watcher::touch_rescan() { touch_project(""); }
 
 void watcher::on_overflow() {
   BOOST_LOG_TRIVIAL(warning) << "inotify queue overflowed: rescanning everything";
-  events::event e;
-  e.type = events::event_type::resync_required;
-  e.changes_detected = true;
-  e.extra = {{"reason", "inotify queue overflow"}};
-  mgr_.bus().publish(e);
+  mgr_.bus().publish(events::resync_required("inotify queue overflow", true));
   job_.refresh_all(true, nullptr);
   resync();
 }

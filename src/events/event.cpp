@@ -51,6 +51,70 @@ event membership(event_type t, std::string project_id, std::string path) {
 }
 }  // namespace
 
+event refresh_started(std::string project_id) {
+  event e;
+  e.type = event_type::refresh_started;
+  e.project_id = std::move(project_id);
+  return e;
+}
+
+namespace {
+event with_diff(event_type t, std::string project_id, bool changes, artifact_diff diff, double duration_ms) {
+  event e;
+  e.type = t;
+  e.project_id = std::move(project_id);
+  e.changes_detected = changes;
+  e.added = std::move(diff.added);
+  e.removed = std::move(diff.removed);
+  e.changed = std::move(diff.changed);
+  e.duration_ms = duration_ms;
+  return e;
+}
+}  // namespace
+
+event changes_detected(std::string project_id, artifact_diff diff, double duration_ms) {
+  return with_diff(event_type::changes_detected, std::move(project_id), true, std::move(diff), duration_ms);
+}
+
+event refresh_completed(std::string project_id, bool changes_detected, artifact_diff diff, double duration_ms) {
+  return with_diff(event_type::refresh_completed, std::move(project_id), changes_detected, std::move(diff),
+                   duration_ms);
+}
+
+event refresh_error(std::string project_id, std::string message, double duration_ms) {
+  event e;
+  e.type = event_type::refresh_error;
+  e.project_id = std::move(project_id);
+  e.error = std::move(message);
+  e.duration_ms = duration_ms;
+  return e;
+}
+
+event source_error(std::string source, std::string message) {
+  event e;
+  e.type = event_type::refresh_error;
+  e.error = std::move(message);
+  e.extra = {{"source", std::move(source)}};
+  return e;
+}
+
+event cache_rebuilt(std::string moved_aside, std::string reason, std::size_t projects, bool changes_detected) {
+  event e;
+  e.type = event_type::cache_rebuilt;
+  e.changes_detected = changes_detected;
+  e.extra = {{"moved_aside", std::move(moved_aside)}, {"reason", std::move(reason)},
+             {"projects", std::to_string(projects)}};
+  return e;
+}
+
+event resync_required(std::string reason, bool changes_detected) {
+  event e;
+  e.type = event_type::resync_required;
+  e.changes_detected = changes_detected;
+  e.extra = {{"reason", std::move(reason)}};
+  return e;
+}
+
 event project_added(std::string project_id, std::string path) {
   return membership(event_type::project_added, std::move(project_id), std::move(path));
 }

@@ -35,9 +35,23 @@ struct event {
   std::vector<std::pair<std::string, std::string>> extra;
 };
 
-// Named constructors, so publishers do not fill the bag of fields by hand.
+// What a refresh changed in a project's artifacts (ids), as details.added/removed/changed.
+struct artifact_diff {
+  std::vector<std::string> added, removed, changed;
+};
+
+// Named constructors, one per kind of event, so publishers never fill the fields by hand and
+// each kind carries the same details wherever it is raised.
+event refresh_started(std::string project_id);
+event changes_detected(std::string project_id, artifact_diff diff, double duration_ms);
+event refresh_completed(std::string project_id, bool changes_detected, artifact_diff diff, double duration_ms);
+event refresh_error(std::string project_id, std::string message, double duration_ms);
+// A refresh_error of a source that is not a project (details.source, e.g. "marketplace").
+event source_error(std::string source, std::string message);
 event project_added(std::string project_id, std::string path);
 event project_removed(std::string project_id, std::string path);
+event cache_rebuilt(std::string moved_aside, std::string reason, std::size_t projects, bool changes_detected);
+event resync_required(std::string reason, bool changes_detected);
 
 // An event as published: numbered, stamped and serialized once, shared by every subscriber.
 struct published_event {

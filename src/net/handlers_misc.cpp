@@ -41,9 +41,7 @@ awaitable_response post_bench_publish(request_context& c) {
   auto n = v.integer("n", 10000, 1, 1'000'000);
   auto size = v.integer("size", 250, 0, 60'000);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
-  events::event e;
-  e.type = events::event_type::refresh_completed;
-  e.project_id = "bench";
+  auto e = events::refresh_completed("bench", false, {}, 0);
   auto base = events::to_json(e, 1, now_micros()).size() + 12;
   e.extra = {{"pad", std::string(static_cast<std::size_t>(size) > base ? static_cast<std::size_t>(size) - base : 0, 'x')}};
   for (std::int64_t i = 0; i < n; ++i) c.app.bus.publish(e);

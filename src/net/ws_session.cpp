@@ -355,11 +355,10 @@ void ws_session::subscribe(ws_protocol::subscribe req) {
   last_seq_ = replay.current_seq;
   send(to_json_text(json::object{{"op", "subscribed"}, {"seq", replay.current_seq}, {"epoch", app_.bus.epoch()}}));
   if (since && (other_run || replay.too_old)) {
-    events::event e;
-    e.type = events::event_type::resync_required;
-    e.extra = {{"reason", other_run              ? "epoch is not this server run"
-                          : replay.from_future ? "since is ahead of the newest event: it is not from this server run"
-                                               : "since is older than the kept events"}};
+    auto e = events::resync_required(other_run             ? "epoch is not this server run"
+                                     : replay.from_future ? "since is ahead of the newest event: it is not from this server run"
+                                                          : "since is older than the kept events",
+                                     false);
     send(events::to_json(e, std::nullopt, now_micros()));
     return;
   }

@@ -33,35 +33,57 @@ struct manager_fixture {
       for (auto& a : p->artifacts) prev.emplace(a->id, a.get());
     return scan_project(w.dev / rel, scan_context{mgr->collections(), mgr->hasher(), memo}, prev);
   }
+  // As the refresh job does once a batch is done: the write, then the snapshot with it.
+  apply_outcome applied(const project_scan& sc) {
+    auto out = mgr->apply_scan(sc);
+    mgr->publish();
+    return out;
+  }
 };
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(manager_tests, manager_fixture)
 
 BOOST_AUTO_TEST_CASE(apply_scan_reports_exact_differences) {
-  auto first = mgr->apply_scan(scan("app"));
+  auto first = applied(scan("app"));
   BOOST_TEST(first.is_new);
   BOOST_TEST(first.added.size() == 6u);
-  auto again = mgr->apply_scan(scan("app"));
+  auto again = applied(scan("app"));
   BOOST_TEST(!again.changed);
   BOOST_TEST(again.added.empty());
 
   write_file(w.dev / "app/.claude/agents/pm.md", "edited again\n");
-  auto edited = mgr->apply_scan(scan("app"));
+  auto edited = applied(scan("app"));
   BOOST_TEST(edited.changed);
   BOOST_TEST((edited.changed_ids == std::vector<std::string>{w.app_id + ":.claude:agent:pm"}));
 
   auto text = read_file(w.dev / "app/.claude/.skillmeat-deployed.toml");
   auto cut = text.find("[[deployed]]\nartifact_name = \"legacy\"");
   write_file(w.dev / "app/.claude/.skillmeat-deployed.toml", text.substr(0, cut) + text.substr(text.find("[[deployed]]\nartifact_name = \"ghost\"")));
-  auto removed = mgr->apply_scan(scan("app"));
+  auto removed = applied(scan("app"));
   BOOST_TEST((removed.removed == std::vector<std::string>{w.app_id + ":.claude:command:legacy"}));
   BOOST_TEST(mgr->project(w.app_id)->artifacts.size() == 5u);
 }
 
-BOOST_AUTO_TEST_CASE(rows_survive_a_restart) {
+BOOST_AUTO_TEST_CASE(writes_are_staged_until_published) {
+  auto gen = mgr->current()->generation;
   mgr->apply_scan(scan("app"));
   mgr->apply_scan(scan("clients/web"));
+  BOOST_TEST(mgr->has_staged());
+  BOOST_TEST(!mgr->project(w.app_id));  // readers still see the last snapshot
+  BOOST_REQUIRE(mgr->latest(w.app_id));  // the writer sees its own writes
+  BOOST_TEST(mgr->latest(w.app_id)->artifacts.size() == 6u);
+  BOOST_TEST(mgr->publish());
+  BOOST_TEST(!mgr->has_staged());
+  BOOST_TEST(!mgr->publish());
+  BOOST_TEST(mgr->current()->generation == gen + 1);  // both in one snapshot
+  BOOST_TEST(mgr->status().total_projects == 2);
+  BOOST_TEST(mgr->list_artifacts({}).total == 8);
+}
+
+BOOST_AUTO_TEST_CASE(rows_survive_a_restart) {
+  applied(scan("app"));
+  applied(scan("clients/web"));
   auto before = mgr->status();
   mgr.reset();
   mgr = std::make_unique<manager>(s, bus);
@@ -76,20 +98,21 @@ BOOST_AUTO_TEST_CASE(rows_survive_a_restart) {
 }
 
 BOOST_AUTO_TEST_CASE(error_keeps_last_good_rows) {
-  mgr->apply_scan(scan("app"));
+  applied(scan("app"));
   mgr->mark_error(w.app_id, w.dev / "app", "x.toml:3: bad");
+  mgr->publish();
   auto p = mgr->project(w.app_id);
   BOOST_TEST(p->row.status == "error");
   BOOST_TEST(*p->row.error_message == "x.toml:3: bad");
   BOOST_TEST(p->artifacts.size() == 6u);
-  mgr->apply_scan(scan("app"));
+  applied(scan("app"));
   BOOST_TEST(mgr->project(w.app_id)->row.status == "active");
   BOOST_TEST(!mgr->project(w.app_id)->row.error_message);
 }
 
 BOOST_AUTO_TEST_CASE(reads_sort_filter_and_paginate) {
-  mgr->apply_scan(scan("app"));
-  mgr->apply_scan(scan("clients/web"));
+  applied(scan("app"));
+  applied(scan("clients/web"));
   auto all = mgr->list_artifacts({});
   BOOST_TEST(all.total == 8);
   for (std::size_t i = 1; i < all.items.size(); ++i) BOOST_TEST(!artifact_less(all.items[i], all.items[i - 1]));
@@ -126,8 +149,8 @@ BOOST_AUTO_TEST_CASE(reads_sort_filter_and_paginate) {
 }
 
 BOOST_AUTO_TEST_CASE(invalidate_and_status_counts) {
-  mgr->apply_scan(scan("app"));
-  mgr->apply_scan(scan("clients/web"));
+  applied(scan("app"));
+  applied(scan("clients/web"));
   BOOST_TEST(mgr->status().stale_projects == 0);
   BOOST_TEST(mgr->invalidate(w.app_id) == 1);
   BOOST_TEST(mgr->project(w.app_id)->row.status == "stale");
@@ -140,7 +163,7 @@ BOOST_AUTO_TEST_CASE(invalidate_and_status_counts) {
 }
 
 BOOST_AUTO_TEST_CASE(hits_and_misses) {
-  mgr->apply_scan(scan("app"));
+  applied(scan("app"));
   BOOST_TEST(!mgr->status().hit_rate);
   mgr->note_project_read(std::nullopt);
   mgr->note_project_read(w.app_id);
