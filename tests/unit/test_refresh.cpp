@@ -241,4 +241,38 @@ BOOST_AUTO_TEST_CASE(corrupt_database_is_rebuilt_with_the_same_rows) {
   BOOST_TEST(svc.job->ready());
 }
 
+// Writes reach readers in batches; a project's events and a refresh's answer must still never
+// arrive before the snapshot holding its rows.
+BOOST_AUTO_TEST_CASE(rows_are_visible_when_their_event_arrives) {
+  for (int i = 0; i < 40; ++i) fs::copy(w.dev / "app", w.dev / ("copy" + std::to_string(i)), fs::copy_options::recursive);
+  service svc(s);
+  std::mutex mu;
+  std::vector<std::string> problems;
+  std::size_t checked = 0;
+  auto sub = svc.bus.subscribe([&](const events::event_ptr& e) {
+    if (!e->project_id || e->type == events::event_type::refresh_started) return;
+    auto p = svc.mgr->project(*e->project_id);
+    std::lock_guard lk(mu);
+    ++checked;
+    bool gone = e->type == events::event_type::project_removed;
+    if (bool(p) == gone) problems.push_back(std::string(events::to_string(e->type)) + " before its rows: " + *e->project_id);
+    if (p && e->type == events::event_type::refresh_completed && !p->row.last_fetched && p->row.status != "error")
+      problems.push_back("refresh_completed before the fetch time: " + *e->project_id);
+  });
+  auto r = svc.refresh_all(false);
+  BOOST_TEST(r.projects_refreshed == 43);
+  // The answer comes after the rows, too.
+  BOOST_TEST(svc.mgr->status().total_projects == 44);
+  BOOST_TEST(svc.mgr->project(b64_id(w.dev / "copy39"))->artifacts.size() == 6u);
+  fs::remove_all(w.dev / "copy7");
+  write_file(w.dev / "copy3/.claude/agents/pm.md", "edited\n");
+  r = svc.refresh_all(true);
+  BOOST_TEST(r.changes_detected);
+  BOOST_TEST(!svc.mgr->project(b64_id(w.dev / "copy7")));
+  svc.bus.unsubscribe(sub.first);
+  std::lock_guard lk(mu);
+  BOOST_TEST(problems.empty(), (problems.empty() ? "" : problems.front()));
+  BOOST_TEST(checked >= 44u * 2 + 1);  // added + completed for each, and the removal
+}
+
 BOOST_AUTO_TEST_SUITE_END()
