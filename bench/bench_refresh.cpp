@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "cache/manager.hpp"
-#include "cache/refresh.hpp"
+#include "cache/service.hpp"
 #include "cache/util.hpp"
 #include "events/bus.hpp"
 
@@ -43,13 +43,13 @@ int main(int argc, char** argv) {
   auto work = boost::asio::make_work_guard(ioc);
   std::thread runner([&] { ioc.run(); });
   events::bus bus;
-  cache::manager mgr(s, bus);
-  mgr.open();
-  cache::refresh_job job(ioc, mgr);
+  cache::service svc(ioc, s, bus);
+  svc.open();
+  auto& mgr = svc.internals().store;  // for its hashing counters
   auto refresh_all = [&](bool force) {
     std::promise<cache::refresh_result> p;
     auto t0 = clock_type::now();
-    job.refresh_all(force, [&](cache::refresh_result r) { p.set_value(r); });
+    svc.async_refresh(std::nullopt, force, [&](cache::refresh_result r) { p.set_value(r); });
     auto r = p.get_future().get();
     return std::pair(r, std::chrono::duration<double>(clock_type::now() - t0).count());
   };
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < warm_rounds; ++i) warm.push_back(refresh_all(true).second);
   auto opened_warm = mgr.stats().files_opened.load() - opened_cold;
 
-  auto snap = mgr.current();
+  auto snap = svc.current();
   auto project = snap->projects_sorted.at(snap->projects_sorted.size() / 2);
   fs::path target;
   for (auto& a : project->artifacts)
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(60));  // past the racy window, as a watcher's debounce is
     std::promise<cache::refresh_result> p;
     auto t0 = clock_type::now();
-    job.refresh_project(project->row.id, true, [&](cache::refresh_result r) { p.set_value(r); });
+    svc.async_refresh(project->row.id, true, [&](cache::refresh_result r) { p.set_value(r); });
     auto r = p.get_future().get();
     single.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
     if (!r.changes_detected) std::cerr << "warning: edit " << i << " not detected\n";
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
       {"cold_errors", static_cast<std::int64_t>(cold.errors.size())},
   };
   std::cout << boost::json::serialize(out) << std::endl;
-  job.stop();
+  svc.stop();
   work.reset();
   ioc.stop();
   runner.join();

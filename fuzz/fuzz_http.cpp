@@ -16,8 +16,7 @@
 #include <thread>
 
 #include "cache/demo_world.hpp"
-#include "cache/manager.hpp"
-#include "cache/refresh.hpp"
+#include "cache/service.hpp"
 #include "events/bus.hpp"
 #include "net/admission.hpp"
 #include "net/app_context.hpp"
@@ -34,8 +33,7 @@ struct world {
   asio::io_context ioc;
   asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
   events::bus bus{10000};
-  std::unique_ptr<cache::manager> mgr;
-  std::unique_ptr<cache::refresh_job> job;
+  std::unique_ptr<cache::service> svc;
   std::unique_ptr<net::app_context> app;
   std::vector<std::thread> threads;
 
@@ -50,17 +48,16 @@ struct world {
     s.db_path = dir / "db" / "projcache.db";
     s.search_roots = {demo.search_root};
     s.retry_base_seconds = 0.01;
-    mgr = std::make_unique<cache::manager>(s, bus);
-    mgr->open();
-    job = std::make_unique<cache::refresh_job>(ioc, *mgr);
+    svc = std::make_unique<cache::service>(ioc, s, bus);
+    svc->open();
     net::options o;
     o.api_key = "fuzz-key";  // both sides of every key check are reachable
-    app = std::make_unique<net::app_context>(*mgr, *job, bus, o);
+    app = std::make_unique<net::app_context>(*svc, bus, o);
     net::register_cache_routes(app->routes);
     net::register_misc_routes(app->routes);
     net::register_project_routes(app->routes);
     for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
-    job->start();
+    svc->start({.watch = false, .marketplace = false, .housekeeping = false});
   }
 };
 

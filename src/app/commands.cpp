@@ -15,8 +15,7 @@
 
 #include "app/logging.hpp"
 #include "cache/demo_world.hpp"
-#include "cache/manager.hpp"
-#include "cache/refresh.hpp"
+#include "cache/service.hpp"
 #include "cache/util.hpp"
 #include "db/connection.hpp"
 #include "db/error.hpp"
@@ -202,9 +201,8 @@ int cmd_refresh(const config& cfg, std::optional<std::string> project, bool forc
     if (int rc = lock_or_complain(lock, cfg)) return rc;
     boost::asio::io_context ioc;
     events::bus bus;
-    cache::manager mgr(cfg.cache, bus);
-    mgr.open();
-    cache::refresh_job job(ioc, mgr);
+    cache::service svc(ioc, cfg.cache, bus);
+    svc.open();
     int code = 0;
     // The scans run on the job's pool: keep run() waiting for their results.
     auto work = boost::asio::make_work_guard(ioc);
@@ -221,10 +219,7 @@ int cmd_refresh(const config& cfg, std::optional<std::string> project, bool forc
       work.reset();
       ioc.stop();
     };
-    if (project)
-      job.refresh_project(*project, force, done);
-    else
-      job.refresh_all(force, done);
+    svc.async_refresh(project, force, done);
     ioc.run();
     return code;
   });
@@ -243,12 +238,18 @@ int cmd_clear(const config& cfg, bool yes) {
     }
     instance_lock lock(cfg.cache.db_path.string());
     if (int rc = lock_or_complain(lock, cfg)) return rc;
+    boost::asio::io_context ioc;
     events::bus bus;
-    cache::manager mgr(cfg.cache, bus);
-    mgr.open();
-    mgr.clear();
-    std::cout << "cache cleared\n";
-    return 0;
+    cache::service svc(ioc, cfg.cache, bus);
+    svc.open();
+    int code = 1;
+    svc.async_clear(false, [&](std::optional<cache::refresh_result> r) {
+      code = r ? 0 : 1;
+      ioc.stop();
+    });
+    ioc.run();
+    std::cout << (code == 0 ? "cache cleared\n" : "the cache could not be emptied: the database refuses writes\n");
+    return code;
   });
 }
 

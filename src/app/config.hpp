@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cache/manager.hpp"
+#include "cache/settings.hpp"
 #include "net/options.hpp"
 
 namespace projcache::app {

@@ -17,12 +17,7 @@
 #include "app/commands.hpp"
 #include "app/logging.hpp"
 #include "cache/demo_world.hpp"
-#include "cache/housekeeping.hpp"
-#include "cache/manager.hpp"
-#include "cache/marketplace.hpp"
-#include "cache/refresh.hpp"
-#include "cache/util.hpp"
-#include "cache/watcher.hpp"
+#include "cache/service.hpp"
 #include "events/bus.hpp"
 #include "net/app_context.hpp"
 #include "net/server.hpp"
@@ -109,20 +104,14 @@ int cmd_serve(config cfg, const command_args& a) {
 
   asio::io_context ioc(cfg.net.threads);
   events::bus bus(cfg.event_ring_size);
-  cache::manager mgr(cfg.cache, bus);
+  cache::service svc(ioc, cfg.cache, bus);
   try {
-    mgr.open();
+    svc.open();
   } catch (const std::exception& e) {
     std::cerr << "projcache: cannot open the cache database " << cfg.cache.db_path.string() << ": " << e.what() << "\n";
     return 1;
   }
-  cache::refresh_job job(ioc, mgr);
-  cache::watcher watcher(ioc, mgr, job);
-  cache::housekeeper housekeeping(mgr, job);
-  cache::marketplace_fetcher market(ioc, mgr, job.write_strand());
-  net::app_context app(mgr, job, bus, cfg.net);
-  app.watcher = &watcher;
-  app.market = &market;
+  net::app_context app(svc, bus, cfg.net);
   net::server srv(ioc, app);
   std::uint16_t port = 0;
   try {
@@ -131,12 +120,7 @@ int cmd_serve(config cfg, const command_args& a) {
     std::cerr << "projcache: cannot listen on " << cfg.net.host << ":" << cfg.net.port << ": " << e.what() << "\n";
     return 1;
   }
-  job.set_on_full_refresh([&watcher] { watcher.resync(); });
-  job.start();
-  watcher.start();
-  market.start();
-  // The first pass waits for startup's refresh to settle; then hourly.
-  housekeeping.start(std::chrono::minutes(2), std::chrono::hours(1));
+  svc.start();
 
   // Graceful stop: no new connections, WebSockets closed with 1001, in-flight requests
   // finish (at most a few seconds), then the io_context stops and the database closes.
@@ -159,10 +143,7 @@ int cmd_serve(config cfg, const command_args& a) {
     std::signal(SIGINT, [](int) { std::_Exit(130); });
     std::signal(SIGTERM, [](int) { std::_Exit(143); });
     srv.stop();
-    job.stop();
-    watcher.stop();
-    market.stop();
-    housekeeping.stop();
+    svc.stop();
     *deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     wait_drained();
   });

@@ -16,6 +16,7 @@
 #include "cache/content_hash.hpp"
 #include "cache/queries.hpp"
 #include "cache/scanner.hpp"
+#include "cache/settings.hpp"
 #include "cache/snapshot.hpp"
 #include "cache/store_health.hpp"
 #include "db/types.hpp"
@@ -30,27 +31,6 @@ class bus;
 }
 
 namespace projcache::cache {
-
-struct settings {
-  std::filesystem::path home;
-  std::filesystem::path db_path;
-  std::vector<std::filesystem::path> search_roots;
-  std::vector<std::filesystem::path> explicit_projects;
-  std::int64_t ttl_minutes = 360;
-  double refresh_interval_hours = 6.0;
-  int max_concurrent_refreshes = 3;
-  bool enable_background_refresh = true;
-  double retry_base_seconds = 5.0;
-  double refresh_timeout_seconds = 300;
-  int debounce_ms = 100;
-  std::optional<std::string> marketplace_url;
-  int scan_threads = 2;
-  int discovery_depth = 3;
-  // Housekeeping (contract: max_cache_size_mb, cleanup_retention_days).
-  std::int64_t max_cache_size_bytes = 500LL * 1024 * 1024;
-  double retention_days = 30;
-  std::int64_t wal_bound_bytes = 64LL * 1024 * 1024;
-};
 
 struct retention_outcome {
   std::int64_t fingerprints_purged = 0, fingerprints_kept = 0, marketplace_purged = 0;
@@ -92,10 +72,9 @@ class manager {
   db::page_result<db::marketplace_row> marketplace(const std::optional<std::string>& type,
                                                    std::int64_t skip, std::int64_t limit) const;
   std::optional<micros> marketplace_age() const;
-  // Counts a read of a project: a hit when cached and fresh; else a miss, and a stale one is
-  // handed to on_stale_read (set by the refresh job) to refresh in the background.
-  void note_project_read(const std::optional<std::string>& project_id) const;
-  void set_on_stale_read(std::function<void(const std::string&)> f) { on_stale_read_ = std::move(f); }
+  // Counts a read of a project: a hit when cached and fresh, else a miss. True when the project
+  // is cached but stale and should be refreshed in the background (the service does that).
+  bool count_read(const std::optional<std::string>& project_id) const;
 
   // ---- explicit projects: the configured ones, then those registered at run time (any thread)
   std::vector<std::filesystem::path> explicit_projects() const;
@@ -144,6 +123,7 @@ class manager {
   // ---- housekeeping (manager_upkeep.cpp; the write strand only)
   db::storage_usage storage_usage();
   std::int64_t wal_bytes() const;
+  std::int64_t db_bytes() const;
   std::uint64_t wal_checkpoints_busy() const { return wal_busy_.load(); }
   // Fingerprints whose path was not seen since cutoff: the candidates for the retention purge.
   // Paths whose fingerprint was last seen before cutoff (write strand).
@@ -200,7 +180,6 @@ class manager {
   mutable std::int64_t size_bytes_ = 0;
   mutable std::uint64_t size_generation_ = 0;
   mutable std::chrono::steady_clock::time_point size_checked_{};
-  std::function<void(const std::string&)> on_stale_read_;
   mutable std::mutex registered_mu_;
   std::vector<std::filesystem::path> registered_;  // sorted
   mutable std::mutex market_mu_;

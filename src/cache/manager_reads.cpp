@@ -89,25 +89,24 @@ bool manager::is_stale(const project_entry& p, micros now) const {
   return !p.row.last_fetched || *p.row.last_fetched < now - settings_.ttl_minutes * 60 * 1000000;
 }
 
-void manager::note_project_read(const std::optional<std::string>& project_id) const {
+bool manager::count_read(const std::optional<std::string>& project_id) const {
   if (!project_id) {
     hits_.fetch_add(1, std::memory_order_relaxed);
-    return;
+    return false;
   }
   auto s = snap_.get();
   auto it = s->projects.find(*project_id);
   if (it != s->projects.end() && !is_stale(*it->second, now_micros())) {
     hits_.fetch_add(1, std::memory_order_relaxed);
-    return;
+    return false;
   }
   misses_.fetch_add(1, std::memory_order_relaxed);
-  if (it == s->projects.end() || !on_stale_read_) return;
+  if (it == s->projects.end()) return false;
   // A project that just failed is being retried on its own schedule: a read (a client polling
   // it) must not start it over and again. Once the schedule has passed, a read retries it.
   const auto& row = it->second->row;
   auto schedule = static_cast<micros>(settings_.retry_base_seconds * 3 * 1e6);  // base + 2 x base
-  if (row.status == "error" && now_micros() - row.updated_at < schedule) return;
-  on_stale_read_(*project_id);
+  return !(row.status == "error" && now_micros() - row.updated_at < schedule);
 }
 
 // A stat (a path walk) per status request was a tenth of its cost: the size is looked up again
@@ -116,8 +115,7 @@ std::int64_t manager::db_file_size(std::uint64_t generation) const {
   std::lock_guard lk(size_mu_);
   auto now = std::chrono::steady_clock::now();
   if (generation != size_generation_ || now - size_checked_ > std::chrono::seconds(1)) {
-    struct stat st;
-    size_bytes_ = ::stat(settings_.db_path.c_str(), &st) == 0 ? st.st_size : 0;
+    size_bytes_ = db_bytes();
     size_generation_ = generation;
     size_checked_ = now;
   }

@@ -19,11 +19,9 @@ constexpr micros week = 7LL * 24 * 3600 * 1000000;
 constexpr int max_cap_rounds = 8;
 }  // namespace
 
-std::int64_t manager::wal_bytes() const {
-  struct stat st;
-  std::string wal = settings_.db_path.string() + "-wal";
-  return ::stat(wal.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
-}
+std::int64_t manager::wal_bytes() const { return file_bytes(settings_.db_path.string() + "-wal"); }
+
+std::int64_t manager::db_bytes() const { return file_bytes(settings_.db_path); }
 
 void manager::maintain_wal() {
   constexpr int every = 256;

@@ -32,9 +32,7 @@ refresh_job::refresh_job(asio::io_context& ioc, manager& m)
       pool_(static_cast<std::size_t>(std::max(1, m.config().scan_threads))),
       tick_(strand_),
       probe_(strand_),
-      publish_timer_(strand_) {
-  mgr_.set_on_stale_read([this](const std::string& id) { refresh_project(id, false, nullptr); });
-}
+      publish_timer_(strand_) {}
 
 refresh_job::~refresh_job() {
   stop();

@@ -18,33 +18,10 @@
 
 #include "cache/manager.hpp"
 #include "cache/queries.hpp"
+#include "cache/refresh_types.hpp"
 #include "events/event.hpp"
 
 namespace projcache::cache {
-
-struct refresh_counters {
-  std::uint64_t completed = 0, failed = 0, retries = 0;
-  double duration_seconds_sum = 0;
-};
-
-struct refresh_result {
-  bool success = true;
-  std::int64_t projects_refreshed = 0;
-  bool changes_detected = false;
-  std::vector<std::string> errors;
-  double duration_seconds = 0;
-};
-
-// What registering a project path at run time came to (POST /cache/projects).
-struct register_outcome {
-  enum class kind { registered, already_registered, no_deployment, failed };
-  kind what = kind::failed;
-  std::string project_id;
-  std::string detail;      // why, for no_deployment and failed
-  refresh_result refresh;  // its first refresh, for registered and already_registered
-};
-
-enum class forget_outcome { forgotten, configured, not_registered, failed };
 
 class refresh_job {
  public:
@@ -72,10 +49,11 @@ class refresh_job {
   // Registers a project folder (persisted: it outlives a restart) and refreshes it. The
   // folder must hold a profile root with a deployment file. done runs on the write strand.
   void register_project(std::filesystem::path path, std::function<void(register_outcome)> done);
-  // Empties the cache (every project gets project_removed), then rescans and refreshes all
-  // (SkillMeat's POST /projects/cache/clear). Registered projects stay registered. done gets
-  // nothing when the store could not be emptied (the cache is then unchanged).
-  void clear_and_rescan(std::function<void(std::optional<refresh_result>)> done);
+  // Empties the cache (every project gets project_removed), then with `rescan` finds and
+  // refreshes all again (SkillMeat's POST /projects/cache/clear). Registered projects stay
+  // registered. done gets nothing when the store could not be emptied (the cache is then
+  // unchanged).
+  void clear(bool rescan, std::function<void(std::optional<refresh_result>)> done);
   // Forgets a project registered that way; it leaves the cache unless discovery still finds it.
   void forget_project(const std::string& id, std::function<void(forget_outcome)> done);
 

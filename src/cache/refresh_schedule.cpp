@@ -142,8 +142,8 @@ void refresh_job::reconcile(std::vector<fs::path> found) {
   for (auto& e : raised) emit(std::move(e));
 }
 
-void refresh_job::clear_and_rescan(std::function<void(std::optional<refresh_result>)> done) {
-  asio::post(strand_, [this, done = std::move(done)]() mutable {
+void refresh_job::clear(bool rescan, std::function<void(std::optional<refresh_result>)> done) {
+  asio::post(strand_, [this, rescan, done = std::move(done)]() mutable {
     mgr_.publish();
     auto snap = mgr_.current();
     try {
@@ -156,6 +156,7 @@ void refresh_job::clear_and_rescan(std::function<void(std::optional<refresh_resu
       abandon(id, "the cache was cleared");
       emit(events::project_removed(id, p->row.path));
     }
+    if (!rescan) return after_publish([done = std::move(done)] { done(refresh_result{}); });
     refresh_all(false, [done = std::move(done)](refresh_result r) { done(std::move(r)); });
   });
 }

@@ -1,18 +1,18 @@
 #pragma once
 // Small helpers of the world model: ids, case folding, paths.
+#include <cstdint>
 #include <filesystem>
 
 #include "common/ascii.hpp"
+#include "common/base64.hpp"
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace projcache::cache {
 
-std::string base64_encode(std::string_view in);
-// Strict standard base64 (padding required, the bits padding drops zero): each byte string has
-// one spelling. Nothing when the text is not that.
-std::optional<std::string> base64_decode(std::string_view in);
+using ::projcache::base64_decode;  // common/base64.hpp
+using ::projcache::base64_encode;
 using ::projcache::ascii_lower;  // common/ascii.hpp
 // The project id of contract 1.8: standard base64 (with padding) of the resolved path.
 std::string project_id_of(const std::filesystem::path& resolved);
@@ -24,5 +24,7 @@ std::optional<std::filesystem::path> path_of_project_id(std::string_view id);
 bool safe_relative_path(std::string_view rel);
 // "~" and "~/x" expanded with $HOME.
 std::filesystem::path expand_home(const std::string& p);
+// A file's size in bytes; 0 when it does not exist (a WAL between checkpoints, say).
+std::int64_t file_bytes(const std::filesystem::path& p);
 
 }  // namespace projcache::cache

@@ -15,11 +15,8 @@
 #include "net/router.hpp"
 
 namespace projcache::cache {
-class manager;
-class refresh_job;
-class watcher;
-class marketplace_fetcher;
-}  // namespace projcache::cache
+class service;
+}
 namespace projcache::events {
 class bus;
 }
@@ -49,14 +46,10 @@ struct status_inputs {
 };
 
 struct app_context {
-  app_context(cache::manager& m, cache::refresh_job& j, events::bus& b, options o)
-      : mgr(m), job(j), bus(b), opts(std::move(o)) {}
+  app_context(cache::service& c, events::bus& b, options o) : cache(c), bus(b), opts(std::move(o)) {}
 
-  cache::manager& mgr;
-  cache::refresh_job& job;
+  cache::service& cache;
   events::bus& bus;
-  cache::watcher* watcher = nullptr;
-  cache::marketplace_fetcher* market = nullptr;
   options opts;
   server_stats stats;
   request_metrics metrics;

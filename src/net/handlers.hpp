@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "cache/refresh.hpp"
+#include "cache/refresh_types.hpp"
 #include "net/router.hpp"
 
 namespace projcache::net {

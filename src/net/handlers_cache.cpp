@@ -2,10 +2,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "cache/manager.hpp"
-#include "cache/marketplace.hpp"
-#include "cache/refresh.hpp"
-#include "cache/watcher.hpp"
+#include "cache/service.hpp"
 #include "events/bus.hpp"
 #include "net/app_context.hpp"
 #include "net/handlers.hpp"
@@ -33,7 +30,7 @@ response not_found_project(const request& req, const std::string& id) {
 // shared.
 template <class Build>
 response cached_json(request_context& c, const std::string& key, Build&& build) {
-  auto generation = c.app.mgr.current()->generation;
+  auto generation = c.app.cache.current()->generation;
   auto hit = c.app.bodies.find(key, generation);
   if (!hit) hit = c.app.bodies.put(key, generation, to_json_text(build()));
   auto res = shared_response(c.req, http::status::ok, hit->body, "application/json");
@@ -53,15 +50,14 @@ awaitable_response post_refresh(request_context& c) {
   validator v(c.params);
   auto b = parse_body(c.req.body(), v, true);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
-  if (b.project_id && !c.app.mgr.project(*b.project_id)) {
+  if (b.project_id && !c.app.cache.project(*b.project_id)) {
     // SkillMeat's id for a project outside our search roots: registered and refreshed.
     auto registered = co_await register_unknown_id(c.app, *b.project_id);
     if (!registered) co_return not_found_project(c.req, *b.project_id);
     co_return json_response(c.req, http::status::ok, refresh_result_json(registered->refresh));
   }
   // A forced refresh of everything refetches the marketplace too (in the background).
-  if (!b.project_id && b.force && c.app.market) c.app.market->fetch_now(nullptr);
-  auto result = co_await async_refresh(c.app.job, b.project_id, b.force, asio::use_awaitable);
+  auto result = co_await async_refresh(c.app.cache, b.project_id, b.force, asio::use_awaitable);
   co_return json_response(c.req, http::status::ok, refresh_result_json(result));
 }
 
@@ -106,9 +102,9 @@ json::object status_json(const status_inputs& in) {
 // poll that finds nothing changed since the last one gets the last body, built once.
 awaitable_response get_status(request_context& c) {
   auto& app = c.app;
-  status_inputs in{app.mgr.status(), app.job.schedule(), {}, app.stats.subscribers.load(),
+  auto f = app.cache.figures();
+  status_inputs in{std::move(f.status), std::move(f.schedule), std::move(f.watcher), app.stats.subscribers.load(),
                    app.stats.dropped_clients.load()};
-  if (app.watcher) in.watcher = app.watcher->state();
   auto hit = app.status_body.find(in);
   if (!hit) {
     auto body = to_json_text(status_json(in));
@@ -126,9 +122,9 @@ awaitable_response get_projects(request_context& c) {
   q.skip = v.integer("skip", 0, 0, std::nullopt);
   q.limit = v.integer("limit", 100, 1, 500);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
-  c.app.mgr.note_project_read(std::nullopt);
+  c.app.cache.note_read(std::nullopt);
   auto build = [&] {
-    auto page = c.app.mgr.list_projects(q);
+    auto page = c.app.cache.list_projects(q);
     return json::object{{"items", items_of(page, [](auto& p) { return project_item_json(*p); })},
                         {"total", page.total},
                         {"skip", q.skip},
@@ -142,8 +138,8 @@ awaitable_response get_projects(request_context& c) {
 }
 
 awaitable_response get_project(request_context& c) {
-  auto p = c.app.mgr.project(c.path_param);
-  c.app.mgr.note_project_read(c.path_param);
+  auto p = c.app.cache.project(c.path_param);
+  c.app.cache.note_read(c.path_param);
   if (!p) co_return not_found_project(c.req, c.path_param);
   co_return cached_json(c, canonical_key(c.path, {}), [&] { return project_detail_json(*p); });
 }
@@ -157,13 +153,13 @@ awaitable_response get_artifacts(request_context& c) {
   q.skip = v.integer("skip", 0, 0, std::nullopt);
   q.limit = v.integer("limit", 100, 1, 500);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
-  c.app.mgr.note_project_read(q.project_id);
+  c.app.cache.note_read(q.project_id);
   std::optional<std::string> outdated;
   if (q.is_outdated) outdated = *q.is_outdated ? "1" : "0";
   auto key = canonical_key(c.path, {{"project_id", q.project_id}, {"type", q.type}, {"is_outdated", outdated},
                                     {"skip", std::to_string(q.skip)}, {"limit", std::to_string(q.limit)}});
   co_return cached_json(c, key, [&] {
-    auto page = c.app.mgr.list_artifacts(q);
+    auto page = c.app.cache.list_artifacts(q);
     return json::object{{"items", items_of(page, [](auto& a) { return artifact_json(*a); })},
                         {"total", page.total},
                         {"skip", q.skip},
@@ -185,12 +181,12 @@ awaitable_response get_stale(request_context& c) {
     co_return error_response(c.req, http::status::bad_request,
                              "Invalid sort_by field: " + q.sort_by + ". Valid options: name, type, project, version_diff");
   q.descending = ascii_lower(order) == "desc";
-  c.app.mgr.note_project_read(q.project_id);
+  c.app.cache.note_read(q.project_id);
   auto key = canonical_key(c.path, {{"type", q.type}, {"project_id", q.project_id}, {"sort_by", q.sort_by},
                                     {"desc", q.descending ? "1" : "0"}, {"skip", std::to_string(q.skip)},
                                     {"limit", std::to_string(q.limit)}});
   co_return cached_json(c, key, [&] {
-    auto page = c.app.mgr.stale_artifacts(q);
+    auto page = c.app.cache.stale_artifacts(q);
     return json::object{{"items", items_of(page, [](auto& s) { return stale_item_json(s); })}, {"total", page.total}};
   });
 }
@@ -209,12 +205,12 @@ awaitable_response get_search(request_context& c) {
     co_return error_response(c.req, http::status::bad_request,
                              "Invalid sort_by value. Must be one of: relevance, name, type, updated");
   q.query = *query;
-  c.app.mgr.note_project_read(q.project_id);
+  c.app.cache.note_read(q.project_id);
   auto key = canonical_key(c.path, {{"query", q.query}, {"project_id", q.project_id}, {"type", q.type},
                                     {"sort_by", q.sort_by}, {"skip", std::to_string(q.skip)},
                                     {"limit", std::to_string(q.limit)}});
   co_return cached_json(c, key, [&] {
-    auto page = c.app.mgr.search(q);
+    auto page = c.app.cache.search(q);
     return json::object{{"items", items_of(page, [](auto& s) { return search_item_json(s); })},
                         {"total", page.total},
                         {"query", q.query},
@@ -227,13 +223,8 @@ awaitable_response post_invalidate(request_context& c) {
   validator v(c.params);
   auto b = parse_body(c.req.body(), v, true);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
-  if (b.project_id && !c.app.mgr.project(*b.project_id)) co_return not_found_project(c.req, *b.project_id);
-  // Writes run on the write strand; hop there and back.
-  auto& strand = c.app.job.write_strand();
-  auto ex = co_await asio::this_coro::executor;
-  co_await asio::post(strand, asio::use_awaitable);
-  auto count = c.app.mgr.invalidate(b.project_id);
-  co_await asio::post(ex, asio::use_awaitable);
+  if (b.project_id && !c.app.cache.project(*b.project_id)) co_return not_found_project(c.req, *b.project_id);
+  auto count = co_await async_invalidate(c.app.cache, b.project_id, asio::use_awaitable);
   std::string message = b.project_id ? "Invalidated " + std::to_string(count) + " project(s) successfully"
                                      : "Invalidated entire cache (" + std::to_string(count) + " projects)";
   co_return json_response(c.req, http::status::ok,
@@ -246,7 +237,7 @@ awaitable_response get_marketplace(request_context& c) {
   auto skip = v.integer("skip", 0, 0, std::nullopt);
   auto limit = v.integer("limit", 100, 1, 500);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
-  auto page = c.app.mgr.marketplace(type, skip, limit);
+  auto page = c.app.cache.marketplace(type, skip, limit);
   json::array items;
   for (auto& m : page.items) items.push_back(marketplace_json(m));
   co_return json_response(c.req, http::status::ok,

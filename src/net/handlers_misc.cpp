@@ -2,8 +2,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "cache/manager.hpp"
-#include "cache/refresh.hpp"
+#include "cache/service.hpp"
 #include "events/bus.hpp"
 #include "net/app_context.hpp"
 #include "net/assets.hpp"
@@ -25,7 +24,7 @@ awaitable_response get_healthz(request_context& c) {
 }
 
 awaitable_response get_readyz(request_context& c) {
-  bool ready = c.app.job.ready();
+  bool ready = c.app.cache.ready();
   co_return json_response(c.req, ready ? http::status::ok : http::status::service_unavailable,
                           json::object{{"status", ready ? "ready" : "starting"}});
 }

@@ -4,8 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "cache/manager.hpp"
-#include "cache/refresh.hpp"
+#include "cache/service.hpp"
 #include "cache/util.hpp"
 #include "net/app_context.hpp"
 #include "net/handlers.hpp"
@@ -23,7 +22,7 @@ namespace projcache::net {
 asio::awaitable<std::optional<cache::register_outcome>> register_unknown_id(app_context& app, const std::string& id) {
   auto path = cache::path_of_project_id(id);
   if (!path) co_return std::nullopt;
-  auto out = co_await async_register(app.job, *path, asio::use_awaitable);
+  auto out = co_await async_register(app.cache, *path, asio::use_awaitable);
   if (out.what != cache::register_outcome::kind::registered &&
       out.what != cache::register_outcome::kind::already_registered)
     co_return std::nullopt;
@@ -70,7 +69,7 @@ std::optional<fs::path> parse_path_body(std::string_view body, validator& v) {
 }
 
 response project_answer(request_context& c, http::status status, const std::string& id) {
-  auto p = c.app.mgr.project(id);
+  auto p = c.app.cache.project(id);
   if (!p) return error_response(c.req, http::status::not_found, "Project '" + id + "' not found");
   return json_response(c.req, status, project_detail_json(*p));
 }
@@ -79,7 +78,7 @@ awaitable_response post_projects(request_context& c) {
   validator v(c.params);
   auto path = parse_path_body(c.req.body(), v);
   if (!v.ok()) co_return validation_response(c.req, v.detail());
-  auto out = co_await async_register(c.app.job, *path, asio::use_awaitable);
+  auto out = co_await async_register(c.app.cache, *path, asio::use_awaitable);
   using kind = cache::register_outcome::kind;
   switch (out.what) {
     case kind::no_deployment:
@@ -96,7 +95,7 @@ awaitable_response post_projects(request_context& c) {
 
 awaitable_response delete_project(request_context& c) {
   const auto& id = c.path_param;
-  auto out = co_await async_forget(c.app.job, id, asio::use_awaitable);
+  auto out = co_await async_forget(c.app.cache, id, asio::use_awaitable);
   switch (out) {
     case cache::forget_outcome::configured:
       co_return error_response(c.req, http::status::conflict,
@@ -111,7 +110,7 @@ awaitable_response delete_project(request_context& c) {
     case cache::forget_outcome::forgotten:
       break;
   }
-  bool still = static_cast<bool>(c.app.mgr.project(id));
+  bool still = static_cast<bool>(c.app.cache.project(id));
   std::string message = still ? "Project unregistered; it stays cached because a search root still holds it"
                               : "Project unregistered and removed from the cache";
   co_return json_response(c.req, http::status::ok,
@@ -119,9 +118,10 @@ awaitable_response delete_project(request_context& c) {
 }
 
 json::object project_cache_stats(app_context& app) {
-  auto s = app.mgr.status();
-  auto sched = app.job.schedule();
-  double ttl = static_cast<double>(app.mgr.config().ttl_minutes) * 60.0;
+  auto f = app.cache.figures();
+  const auto& s = f.status;
+  const auto& sched = f.schedule;
+  double ttl = static_cast<double>(app.cache.config().ttl_minutes) * 60.0;
   json::value age = nullptr;
   bool valid = false;
   if (sched.last_run_time) {
@@ -149,13 +149,13 @@ awaitable_response post_project_cache_refresh(request_context& c) {
   if (!v.ok()) co_return validation_response(c.req, v.detail());
   cache::refresh_result r;
   std::optional<cache::register_outcome> registered;
-  if (project_id && !c.app.mgr.project(*project_id)) registered = co_await register_unknown_id(c.app, *project_id);
+  if (project_id && !c.app.cache.project(*project_id)) registered = co_await register_unknown_id(c.app, *project_id);
   if (registered)
     r = registered->refresh;
-  else if (project_id && c.app.mgr.project(*project_id))
-    r = co_await async_refresh(c.app.job, project_id, true, asio::use_awaitable);
+  else if (project_id && c.app.cache.project(*project_id))
+    r = co_await async_refresh(c.app.cache, project_id, true, asio::use_awaitable);
   else  // no id, or one that names no project on disk: rescan everything, as SkillMeat does
-    r = co_await async_refresh(c.app.job, std::nullopt, true, asio::use_awaitable);
+    r = co_await async_refresh(c.app.cache, std::nullopt, true, asio::use_awaitable);
   std::string message = "Cache refreshed successfully";
   if (!r.errors.empty()) message += " (" + std::to_string(r.errors.size()) + " project(s) with errors)";
   co_return json_response(c.req, http::status::ok,
@@ -163,11 +163,11 @@ awaitable_response post_project_cache_refresh(request_context& c) {
 }
 
 awaitable_response post_project_cache_clear(request_context& c) {
-  auto r = co_await async_clear(c.app.job, asio::use_awaitable);
+  auto r = co_await async_clear(c.app.cache, asio::use_awaitable);
   if (!r)
     co_return error_response(c.req, http::status::service_unavailable,
                              "The cache database could not be emptied; check the disk and try again");
-  auto found = static_cast<std::int64_t>(c.app.mgr.current()->projects.size());
+  auto found = static_cast<std::int64_t>(c.app.cache.current()->projects.size());
   co_return json_response(c.req, http::status::ok,
                           json::object{{"success", true},
                                        {"message", "Cache cleared and " + std::to_string(found) + " projects rediscovered"},

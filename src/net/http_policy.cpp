@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
-#include "cache/util.hpp"
 #include "common/ascii.hpp"
+#include "common/base64.hpp"
+#include "common/ascii.hpp"
+#include "common/base64.hpp"
 
 namespace projcache::net {
 
@@ -77,7 +79,7 @@ bool is_json_content_type(std::optional<std::string_view> content_type) {
 }
 
 bool valid_websocket_key(std::string_view key) {
-  auto raw = cache::base64_decode(trim(key));
+  auto raw = base64_decode(trim(key));
   return raw && raw->size() == 16;
 }
 

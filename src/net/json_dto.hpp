@@ -3,7 +3,7 @@
 #include <boost/json/value.hpp>
 
 #include "cache/queries.hpp"
-#include "cache/refresh.hpp"
+#include "cache/refresh_types.hpp"
 
 namespace projcache::net {
 

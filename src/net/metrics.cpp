@@ -1,22 +1,11 @@
 #include "net/metrics.hpp"
 
-#include <sys/stat.h>
-
 #include <sstream>
 
-#include "cache/manager.hpp"
-#include "cache/refresh.hpp"
-#include "cache/watcher.hpp"
+#include "cache/service.hpp"
 #include "net/app_context.hpp"
 
 namespace projcache::net {
-
-namespace {
-std::int64_t file_size(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 ? st.st_size : 0;
-}
-}  // namespace
 
 void request_metrics::record(std::string_view route, unsigned status, double seconds) {
   std::lock_guard lk(mu_);
@@ -63,11 +52,10 @@ std::string render_metrics(app_context& app) {
   auto gauge = [&](const char* name, const char* help, auto value, const char* type = "gauge") {
     o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << value << "\n";
   };
-  auto st = app.mgr.status();
-  auto rs = app.job.counters();
-  cache::watcher_state w;
-  if (app.watcher) w = app.watcher->state();
-  std::string db = app.mgr.config().db_path.string();
+  auto f = app.cache.figures(true);
+  const auto& st = f.status;
+  const auto& w = f.watcher;
+  const auto& rs = f.counters;
   o << app.metrics.render();
   gauge("projcache_cache_hits_total", "Reads answered from fresh cache.", st.hits, "counter");
   gauge("projcache_cache_misses_total", "Reads of a project not cached or stale.", st.misses, "counter");
@@ -81,7 +69,7 @@ std::string render_metrics(app_context& app) {
   gauge("projcache_refresh_errors_total", "Project refreshes that failed every attempt.", rs.failed, "counter");
   gauge("projcache_refresh_retries_total", "Attempts retried after a failure that may pass.", rs.retries, "counter");
   gauge("projcache_refresh_duration_seconds_sum", "Total time of finished refreshes.", rs.duration_seconds_sum, "counter");
-  gauge("projcache_watcher_events_total", "Relevant file events seen.", app.watcher ? app.watcher->events_seen() : 0, "counter");
+  gauge("projcache_watcher_events_total", "Relevant file events seen.", f.watcher_events, "counter");
   gauge("projcache_watcher_watches", "inotify watches held.", w.watches);
   gauge("projcache_watcher_fallback_roots", "Roots rescanned periodically for lack of watches.", w.fallback_roots.size());
   gauge("projcache_ws_subscribers", "Connected WebSocket clients.", app.stats.subscribers.load());
@@ -94,10 +82,10 @@ std::string render_metrics(app_context& app) {
         app.stats.evicted_connections.load(), "counter");
   gauge("projcache_http_refused_connections_total", "Connections refused with 503 at the cap, every one busy.",
         app.stats.refused_connections.load(), "counter");
-  gauge("projcache_db_size_bytes", "Database file size.", file_size(db));
-  gauge("projcache_db_wal_size_bytes", "Write-ahead log size.", file_size(db + "-wal"));
+  gauge("projcache_db_size_bytes", "Database file size.", f.db_bytes);
+  gauge("projcache_db_wal_size_bytes", "Write-ahead log size.", f.wal_bytes);
   gauge("projcache_db_checkpoints_busy_total", "WAL checkpoints a reader kept from finishing.",
-        app.mgr.wal_checkpoints_busy(), "counter");
+        f.wal_checkpoints_busy, "counter");
   return o.str();
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Awaiting the refresh job from a coroutine without blocking its thread: the job calls back on
-// its write strand, and the result is posted back to the coroutine's executor.
+// Awaiting the cache service from a coroutine without blocking its thread: the service calls
+// back on its write strand, and the result is posted back to the coroutine's executor.
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "cache/refresh.hpp"
+#include "cache/service.hpp"
 
 namespace projcache::net {
 
@@ -25,35 +25,38 @@ auto async_job(Start start, Token&& token) {
       token, std::move(start));
 }
 
+// Each awaits the service call of the same name: co_await async_refresh(c.app.cache, ...).
 template <class Token>
-auto async_refresh(cache::refresh_job& job, std::optional<std::string> project_id, bool force, Token&& token) {
+auto async_refresh(cache::service& svc, std::optional<std::string> project_id, bool force, Token&& token) {
   return async_job<cache::refresh_result>(
-      [&job, id = std::move(project_id), force](auto done) {
-        if (id)
-          job.refresh_project(*id, force, std::move(done));
-        else
-          job.refresh_all(force, std::move(done));
-      },
+      [&svc, id = std::move(project_id), force](auto done) { svc.async_refresh(id, force, std::move(done)); },
       std::forward<Token>(token));
 }
 
 template <class Token>
-auto async_register(cache::refresh_job& job, std::filesystem::path path, Token&& token) {
+auto async_invalidate(cache::service& svc, std::optional<std::string> project_id, Token&& token) {
+  return async_job<std::int64_t>(
+      [&svc, id = std::move(project_id)](auto done) { svc.async_invalidate(id, std::move(done)); },
+      std::forward<Token>(token));
+}
+
+template <class Token>
+auto async_register(cache::service& svc, std::filesystem::path path, Token&& token) {
   return async_job<cache::register_outcome>(
-      [&job, path = std::move(path)](auto done) { job.register_project(path, std::move(done)); },
+      [&svc, path = std::move(path)](auto done) { svc.async_register(path, std::move(done)); },
       std::forward<Token>(token));
 }
 
 template <class Token>
-auto async_forget(cache::refresh_job& job, std::string id, Token&& token) {
+auto async_forget(cache::service& svc, std::string id, Token&& token) {
   return async_job<cache::forget_outcome>(
-      [&job, id = std::move(id)](auto done) { job.forget_project(id, std::move(done)); }, std::forward<Token>(token));
+      [&svc, id = std::move(id)](auto done) { svc.async_forget(id, std::move(done)); }, std::forward<Token>(token));
 }
 
 template <class Token>
-auto async_clear(cache::refresh_job& job, Token&& token) {
-  return async_job<std::optional<cache::refresh_result>>([&job](auto done) { job.clear_and_rescan(std::move(done)); },
-                                          std::forward<Token>(token));
+auto async_clear(cache::service& svc, Token&& token) {
+  return async_job<std::optional<cache::refresh_result>>(
+      [&svc](auto done) { svc.async_clear(true, std::move(done)); }, std::forward<Token>(token));
 }
 
 }  // namespace projcache::net

@@ -12,6 +12,7 @@
 
 #include "cache/manager.hpp"
 #include "cache/refresh.hpp"
+#include "cache/service.hpp"
 #include "cache/watcher.hpp"
 #include "events/bus.hpp"
 #include "support/world.hpp"
@@ -86,39 +87,43 @@ bool wait_until(F&& cond, std::chrono::milliseconds timeout = std::chrono::milli
   return true;
 }
 
+// cache::service as serve builds it, nothing started; the tests reach its parts (mgr, job,
+// watcher) to drive and inspect them.
 struct service {
   boost::asio::io_context ioc;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work{ioc.get_executor()};
   events::bus bus;
-  std::unique_ptr<cache::manager> mgr;
-  std::unique_ptr<cache::refresh_job> job;
-  std::unique_ptr<cache::watcher> watcher;
+  std::unique_ptr<cache::service> svc;
+  cache::manager* mgr = nullptr;
+  cache::refresh_job* job = nullptr;
+  cache::watcher* watcher = nullptr;
   event_recorder rec{bus};
   std::vector<std::thread> threads;
 
   explicit service(cache::settings s) {
     s.scan_threads = 2;
-    mgr = std::make_unique<cache::manager>(s, bus);
-    mgr->open();
-    job = std::make_unique<cache::refresh_job>(ioc, *mgr);
-    watcher = std::make_unique<cache::watcher>(ioc, *mgr, *job);
+    svc = std::make_unique<cache::service>(ioc, s, bus);
+    svc->open();
+    auto parts = svc->internals();
+    mgr = &parts.store;
+    job = &parts.job;
+    watcher = &parts.watch;
     for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
   }
   ~service() {
-    watcher->stop();
-    job->stop();
+    svc->stop();
     work.reset();
     ioc.stop();
     for (auto& t : threads) t.join();
   }
   cache::refresh_result refresh_all(bool force) {
     std::promise<cache::refresh_result> p;
-    job->refresh_all(force, [&](cache::refresh_result r) { p.set_value(std::move(r)); });
+    svc->async_refresh(std::nullopt, force, [&](cache::refresh_result r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   }
   cache::refresh_result refresh(const std::string& id, bool force) {
     std::promise<cache::refresh_result> p;
-    job->refresh_project(id, force, [&](cache::refresh_result r) { p.set_value(std::move(r)); });
+    svc->async_refresh(id, force, [&](cache::refresh_result r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   }
   // Runs a manager write where every write runs: on the write strand (and waits for it).

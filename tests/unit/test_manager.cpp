@@ -165,9 +165,9 @@ BOOST_AUTO_TEST_CASE(invalidate_and_status_counts) {
 BOOST_AUTO_TEST_CASE(hits_and_misses) {
   applied(scan("app"));
   BOOST_TEST(!mgr->status().hit_rate);
-  mgr->note_project_read(std::nullopt);
-  mgr->note_project_read(w.app_id);
-  mgr->note_project_read(std::string("unknown"));
+  (void)mgr->count_read(std::nullopt);
+  (void)mgr->count_read(w.app_id);
+  (void)mgr->count_read(std::string("unknown"));
   auto st = mgr->status();
   BOOST_TEST(st.hits == 2u);
   BOOST_TEST(st.misses == 1u);

@@ -1,0 +1,106 @@
+#include "cache/service.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "cache/housekeeping.hpp"
+#include "cache/manager.hpp"
+#include "cache/marketplace.hpp"
+#include "cache/refresh.hpp"
+#include "cache/watcher.hpp"
+
+namespace asio = boost::asio;
+
+namespace projcache::cache {
+
+service::service(asio::io_context& ioc, settings s, events::bus& bus)
+    : mgr_(std::make_unique<manager>(std::move(s), bus)),
+      job_(std::make_unique<refresh_job>(ioc, *mgr_)),
+      watcher_(std::make_unique<cache::watcher>(ioc, *mgr_, *job_)),
+      upkeep_(std::make_unique<housekeeper>(*mgr_, *job_)),
+      market_(std::make_unique<marketplace_fetcher>(ioc, *mgr_, job_->write_strand())) {
+  // Projects came or went: the watcher re-reads what to watch.
+  job_->set_on_full_refresh([w = watcher_.get()] { w->resync(); });
+}
+
+service::~service() { stop(); }
+
+void service::open() { mgr_->open(); }
+
+void service::start(const start_options& o) {
+  started_ = o;
+  job_->start();
+  if (o.watch) watcher_->start();
+  if (o.marketplace) market_->start();
+  // The first pass waits for start-up's refresh to settle; then hourly.
+  if (o.housekeeping) upkeep_->start(std::chrono::minutes(2), std::chrono::hours(1));
+}
+
+void service::stop() {
+  job_->stop();
+  watcher_->stop();
+  market_->stop();
+  upkeep_->stop();
+}
+
+const settings& service::config() const { return mgr_->config(); }
+snapshot_ptr service::current() const { return mgr_->current(); }
+project_ptr service::project(const std::string& id) const { return mgr_->project(id); }
+page<project_ptr> service::list_projects(const project_query& q) const { return mgr_->list_projects(q); }
+page<artifact_ptr> service::list_artifacts(const artifact_query& q) const { return mgr_->list_artifacts(q); }
+page<stale_item> service::stale_artifacts(const stale_query& q) const { return mgr_->stale_artifacts(q); }
+page<search_item> service::search(const search_query& q) const { return mgr_->search(q); }
+
+db::page_result<db::marketplace_row> service::marketplace(const std::optional<std::string>& type, std::int64_t skip,
+                                                          std::int64_t limit) const {
+  return mgr_->marketplace(type, skip, limit);
+}
+
+void service::note_read(const std::optional<std::string>& project_id) {
+  if (mgr_->count_read(project_id)) job_->refresh_project(*project_id, false, nullptr);
+}
+
+service_figures service::figures(bool with_file_sizes) const {
+  service_figures f;
+  f.status = mgr_->status();
+  f.schedule = job_->schedule();
+  f.counters = job_->counters();
+  f.watcher = watcher_->state();
+  f.watcher_events = watcher_->events_seen();
+  f.wal_checkpoints_busy = mgr_->wal_checkpoints_busy();
+  if (with_file_sizes) {
+    f.db_bytes = mgr_->db_bytes();
+    f.wal_bytes = mgr_->wal_bytes();
+  }
+  return f;
+}
+
+bool service::ready() const { return job_->ready(); }
+
+void service::async_refresh(std::optional<std::string> project_id, bool force, done_fn<refresh_result> done) {
+  if (project_id) return job_->refresh_project(*project_id, force, std::move(done));
+  if (force && started_.marketplace) market_->fetch_now(nullptr);
+  job_->refresh_all(force, std::move(done));
+}
+
+void service::async_invalidate(std::optional<std::string> project_id, done_fn<std::int64_t> done) {
+  asio::post(job_->write_strand(), [this, id = std::move(project_id), done = std::move(done)] {
+    done(mgr_->invalidate(id));
+  });
+}
+
+void service::async_register(std::filesystem::path path, done_fn<register_outcome> done) {
+  job_->register_project(std::move(path), std::move(done));
+}
+
+void service::async_forget(std::string project_id, done_fn<forget_outcome> done) {
+  job_->forget_project(project_id, std::move(done));
+}
+
+void service::async_clear(bool rescan, done_fn<std::optional<refresh_result>> done) {
+  job_->clear(rescan, std::move(done));
+}
+
+service::parts service::internals() { return {*mgr_, *job_, *watcher_, *upkeep_, *market_}; }
+
+}  // namespace projcache::cache

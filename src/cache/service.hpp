@@ -1,0 +1,115 @@
+#pragma once
+// cache::service: the one door into the cache. It owns the store and read model, the refresh
+// job (with the write strand and the scan pool), the watcher, the housekeeper and the
+// marketplace fetcher, and wires them in one place. net/ and app/ see this class and the plain
+// values it answers with (queries.hpp, snapshot.hpp, refresh_types.hpp, settings.hpp), so a
+// change inside the cache never reaches a handler. serve, the CLI one-shots, the benchmarks and
+// the tests all build it the same way.
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cache/queries.hpp"
+#include "cache/refresh_types.hpp"
+#include "cache/settings.hpp"
+#include "db/types.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+namespace projcache::events {
+class bus;
+}
+
+namespace projcache::cache {
+
+class manager;
+class refresh_job;
+class watcher;
+class housekeeper;
+class marketplace_fetcher;
+
+// What /cache/status and /metrics report about the parts, read in one call.
+struct service_figures {
+  status_view status;
+  refresh_schedule schedule;
+  refresh_counters counters;
+  watcher_state watcher;
+  std::uint64_t watcher_events = 0, wal_checkpoints_busy = 0;
+  // Only with figures(true): the database and WAL files' sizes, read from the disk now.
+  std::int64_t db_bytes = 0, wal_bytes = 0;
+};
+
+// What start() sets going; a one-shot command starts nothing and asks for one refresh.
+struct start_options {
+  bool watch = true, marketplace = true, housekeeping = true;
+};
+
+class service {
+ public:
+  template <class T>
+  using done_fn = std::function<void(T)>;
+
+  service(boost::asio::io_context& ioc, settings s, events::bus& bus);
+  ~service();
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  // Opens the store (a corrupt one is moved aside and rebuilt) and loads the read model. Throws
+  // when the database cannot be opened at all.
+  void open();
+  // The first full refresh, then the background schedule, the watcher, the marketplace and
+  // housekeeping, as `o` asks.
+  void start(const start_options& o = {});
+  // No new work; running scans are abandoned, waiters still get an answer.
+  void stop();
+
+  // ---- reads: any thread, from the current immutable snapshot
+  const settings& config() const;
+  snapshot_ptr current() const;
+  project_ptr project(const std::string& id) const;
+  page<project_ptr> list_projects(const project_query& q) const;
+  page<artifact_ptr> list_artifacts(const artifact_query& q) const;
+  page<stale_item> stale_artifacts(const stale_query& q) const;
+  page<search_item> search(const search_query& q) const;
+  db::page_result<db::marketplace_row> marketplace(const std::optional<std::string>& type, std::int64_t skip,
+                                                   std::int64_t limit) const;
+  // Counts a read (hit or miss); a cached project found stale is refreshed in the background.
+  void note_read(const std::optional<std::string>& project_id);
+  service_figures figures(bool with_file_sizes = false) const;
+  // The first full refresh is done (/readyz).
+  bool ready() const;
+
+  // ---- writes: each runs on the write strand; done may run on any thread
+  // One project (which must exist) or, with no id, a full refresh; a forced full refresh also
+  // fetches the marketplace.
+  void async_refresh(std::optional<std::string> project_id, bool force, done_fn<refresh_result> done);
+  void async_invalidate(std::optional<std::string> project_id, done_fn<std::int64_t> done);
+  void async_register(std::filesystem::path path, done_fn<register_outcome> done);
+  void async_forget(std::string project_id, done_fn<forget_outcome> done);
+  // Empties the cache; then, with `rescan`, finds and refreshes every project again. done gets
+  // nothing when the store could not be emptied.
+  void async_clear(bool rescan, done_fn<std::optional<refresh_result>> done);
+
+  // The parts behind the door, for the tests and benchmarks that drive one directly.
+  struct parts {
+    manager& store;
+    refresh_job& job;
+    cache::watcher& watch;
+    housekeeper& upkeep;
+    marketplace_fetcher& market;
+  };
+  parts internals();
+
+ private:
+  std::unique_ptr<manager> mgr_;
+  std::unique_ptr<refresh_job> job_;
+  std::unique_ptr<cache::watcher> watcher_;
+  std::unique_ptr<housekeeper> upkeep_;
+  std::unique_ptr<marketplace_fetcher> market_;
+  start_options started_{false, false, false};
+};
+
+}  // namespace projcache::cache
