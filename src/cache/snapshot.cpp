@@ -190,9 +190,10 @@ std::shared_ptr<const artifact_index> index_after(const snapshot& base, const pr
   merged->name_ids.reserve(cap);
   merged->outdated_flags.reserve(cap);
   std::size_t i = 0, g = 0;
-  // Copies the base items that sort before `a` (all that are left when a is null).
-  auto copy_before = [&](artifact_ref a) {
-    for (; i < b.items.size() && (!a || ref_less(b.items[i], a)); ++i) {
+  // Copies the base items before position `end`: plain copies, no row is compared (a new row's
+  // place is found by binary search, so a change costs O(log N) comparisons, not O(N)).
+  auto copy_until = [&](std::size_t end) {
+    for (; i < end; ++i) {
       if (g < gone.size() && b.items[i] == gone[g]) {
         ++g;
         continue;
@@ -203,10 +204,11 @@ std::shared_ptr<const artifact_index> index_after(const snapshot& base, const pr
     }
   };
   for (auto a : add) {
-    copy_before(a);
+    auto pos = std::upper_bound(b.items.begin() + static_cast<std::ptrdiff_t>(i), b.items.end(), a, ref_less);
+    copy_until(static_cast<std::size_t>(pos - b.items.begin()));
     append(*merged, a);
   }
-  copy_before(nullptr);
+  copy_until(b.items.size());
   return finish_index(std::move(merged));
 }
 }  // namespace
