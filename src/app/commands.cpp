@@ -16,6 +16,7 @@
 #include "app/logging.hpp"
 #include "cache/demo_world.hpp"
 #include "cache/service.hpp"
+#include "net/json_dto.hpp"
 #include "cache/util.hpp"
 #include "db/connection.hpp"
 #include "db/error.hpp"
@@ -207,14 +208,7 @@ int cmd_refresh(const config& cfg, std::optional<std::string> project, bool forc
     // The scans run on the job's pool: keep run() waiting for their results.
     auto work = boost::asio::make_work_guard(ioc);
     auto done = [&](cache::refresh_result r) {
-      json::array errs;
-      for (auto& e : r.errors) errs.emplace_back(e);
-      std::cout << to_json_text(json::object{{"success", r.success},
-                                                {"projects_refreshed", r.projects_refreshed},
-                                                {"changes_detected", r.changes_detected},
-                                                {"errors", std::move(errs)},
-                                                {"duration_seconds", r.duration_seconds}})
-                << "\n";
+      std::cout << to_json_text(net::refresh_result_json(r)) << "\n";  // as POST /cache/refresh answers
       code = r.success ? 0 : 1;
       work.reset();
       ioc.stop();

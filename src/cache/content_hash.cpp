@@ -14,6 +14,7 @@
 #include <string_view>
 #include <stdexcept>
 
+#include "cache/stat_stamp.hpp"
 #include "common/fnv.hpp"
 #include "common/sha256.hpp"
 
@@ -108,8 +109,6 @@ void fingerprint_cache::touch(const std::vector<std::string>& paths, micros seen
 
 namespace {
 
-constexpr std::int64_t racy_window_ns = 50'000'000;
-
 // The kernel's getdents64 record (glibc declares no type for it).
 struct linux_dirent64 {
   ino64_t d_ino;
@@ -123,10 +122,6 @@ struct entry {
   std::string rel;  // path relative to the folder, components joined with '/'
   struct stat st;
 };
-
-std::int64_t mtime_ns(const struct stat& st) {
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-}
 
 [[noreturn]] void io_error(const std::string& what, const fs::path& p, int err) {
   throw fs::filesystem_error(what, p, std::error_code(err, std::generic_category()));
@@ -303,8 +298,7 @@ std::optional<std::string> content_hasher::hash(const fs::path& p, cancel_token 
     walk(dirfd, p, rel, files);  // closes dirfd; component-wise order, each component by its bytes
     digest = "dir:" + listing_digest(files);
   } else if (S_ISREG(st.st_mode)) {
-    digest = "file:" + std::to_string(st.st_size) + ':' + std::to_string(mtime_ns(st)) + ':' +
-             std::to_string(st.st_ino);
+    digest = "file:" + stat_stamp(st);
   } else {
     throw unreadable_input(not_a_file(p, st));  // never opened
   }
@@ -326,13 +320,10 @@ std::optional<std::string> content_hasher::hash(const fs::path& p, cancel_token 
     }
   }
   std::string result = h.hex_digest();
-  // Racy timestamps (as in git): a file written within the clock's coarse tick of now could be
-  // rewritten with the same size and mtime, so such a tree is hashed again next time.
+  // A tree with a racy file is hashed again next time (stat_stamp.hpp).
   std::int64_t newest = mtime_ns(st);
   for (auto& e : files) newest = std::max(newest, mtime_ns(e.st));
-  std::int64_t now_ns = now_micros() * 1000;
-  bool racy = now_ns - newest < racy_window_ns;
-  if (cache_ && !racy) {
+  if (cache_ && !is_racy(newest)) {
     db::fingerprint_row row;
     row.path = key;
     row.size = S_ISREG(st.st_mode) ? st.st_size : static_cast<std::int64_t>(files.size());

@@ -14,7 +14,6 @@
 #include "db/repository.hpp"
 #include "db/store.hpp"
 #include "db/transaction.hpp"
-#include "events/bus.hpp"
 
 namespace fs = std::filesystem;
 
@@ -55,8 +54,8 @@ bool manager::probe_store() {
                    [&] { repo_->set_meta("store_probe", format_api_time(now_micros())); });
 }
 
-manager::manager(settings s, events::bus& bus)
-    : settings_(std::move(s)), bus_(bus), hasher_(&fingerprints_, &stats_), collections_(settings_.home) {}
+manager::manager(settings s)
+    : settings_(std::move(s)), hasher_(&fingerprints_, &stats_), collections_(settings_.home) {}
 
 manager::~manager() {
   try {

@@ -26,10 +26,6 @@ class connection;
 class repository;
 }  // namespace projcache::db
 
-namespace projcache::events {
-class bus;
-}
-
 namespace projcache::cache {
 
 struct retention_outcome {
@@ -50,13 +46,12 @@ struct apply_outcome {
 
 class manager {
  public:
-  manager(settings s, events::bus& bus);
+  explicit manager(settings s);
   ~manager();
 
   // Opens (or rebuilds after corruption) the store and loads the read model from it.
   void open();
   const settings& config() const { return settings_; }
-  events::bus& bus() { return bus_; }
   // Set when open() found a corrupt file and moved it aside: (where, why).
   std::optional<std::pair<std::string, std::string>> corruption() const { return corruption_; }
 
@@ -163,7 +158,6 @@ class manager {
   std::unordered_map<std::string, micros> pending_touches_;  // project id -> last_fetched
 
   settings settings_;
-  events::bus& bus_;
   std::unique_ptr<db::connection> conn_;
   std::unique_ptr<db::repository> repo_;
   snapshot_holder snap_;

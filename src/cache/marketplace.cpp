@@ -156,8 +156,9 @@ std::optional<std::vector<db::marketplace_row>> parse_listings(const std::string
   return rows;
 }
 
-marketplace_fetcher::marketplace_fetcher(asio::io_context& ioc, manager& m, strand_type& write_strand)
-    : ioc_(ioc), mgr_(m), write_strand_(write_strand), timer_(ioc) {}
+marketplace_fetcher::marketplace_fetcher(asio::io_context& ioc, manager& m, strand_type& write_strand,
+                                         events::bus& bus)
+    : ioc_(ioc), mgr_(m), write_strand_(write_strand), bus_(bus), timer_(ioc) {}
 
 void marketplace_fetcher::start() {
   if (!mgr_.config().marketplace_url) return;
@@ -216,7 +217,7 @@ void marketplace_fetcher::store(std::exception_ptr ep, const std::string& body, 
     }
     if (error) {
       BOOST_LOG_TRIVIAL(warning) << *error << " (old entries kept)";
-      mgr_.bus().publish(events::source_error("marketplace", *error));
+      bus_.publish(events::source_error("marketplace", *error));
     }
     if (done) done(error);
   }

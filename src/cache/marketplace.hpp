@@ -13,6 +13,10 @@
 
 #include "db/types.hpp"
 
+namespace projcache::events {
+class bus;
+}
+
 namespace projcache::cache {
 
 class manager;
@@ -27,7 +31,8 @@ class marketplace_fetcher {
   using done_fn = std::function<void(std::optional<std::string> error)>;
   using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
   // Rows are stored on write_strand, where every database write runs.
-  marketplace_fetcher(boost::asio::io_context& ioc, manager& m, strand_type& write_strand);
+  // Its failures go to `bus` as refresh_error events with details.source "marketplace".
+  marketplace_fetcher(boost::asio::io_context& ioc, manager& m, strand_type& write_strand, events::bus& bus);
   // Fetches when the cache is older than its TTL, then checks again every hour.
   void start();
   void stop();
@@ -40,6 +45,7 @@ class marketplace_fetcher {
   boost::asio::io_context& ioc_;
   manager& mgr_;
   strand_type& write_strand_;
+  events::bus& bus_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
 };

@@ -26,8 +26,9 @@ constexpr int max_attempts = 3;
 }  // namespace
 
 
-refresh_job::refresh_job(asio::io_context& ioc, manager& m)
+refresh_job::refresh_job(asio::io_context& ioc, manager& m, events::bus& bus)
     : mgr_(m),
+      bus_(bus),
       strand_(asio::make_strand(ioc)),
       pool_(static_cast<std::size_t>(std::max(1, m.config().scan_threads))),
       tick_(strand_),

@@ -21,6 +21,10 @@
 #include "cache/refresh_types.hpp"
 #include "events/event.hpp"
 
+namespace projcache::events {
+class bus;
+}
+
 namespace projcache::cache {
 
 class refresh_job {
@@ -28,7 +32,8 @@ class refresh_job {
   using done_fn = std::function<void(refresh_result)>;
   using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
 
-  refresh_job(boost::asio::io_context& ioc, manager& m);
+  // Its events go to `bus`, each after the snapshot holding its rows.
+  refresh_job(boost::asio::io_context& ioc, manager& m, events::bus& bus);
   ~refresh_job();
 
   // The first full refresh, then one every refresh_interval_hours when background refresh is on.
@@ -101,6 +106,7 @@ class refresh_job {
   void publish_now();
 
   manager& mgr_;
+  events::bus& bus_;
   strand_type strand_;
   boost::asio::thread_pool pool_;
   boost::asio::steady_timer tick_;

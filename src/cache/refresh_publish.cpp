@@ -20,7 +20,7 @@ constexpr int cost_factor = 10;
 }  // namespace
 
 void refresh_job::emit(events::event e) {
-  after_publish([this, e = std::move(e)] { mgr_.bus().publish(e); });
+  after_publish([this, e = std::move(e)] { bus_.publish(e); });
 }
 
 void refresh_job::after_publish(std::function<void()> f) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "cache/derive.hpp"
+#include "cache/stat_stamp.hpp"
 #include "cache/discovery.hpp"
 #include "cache/front_matter.hpp"
 #include "cache/util.hpp"
@@ -14,11 +15,9 @@ namespace fs = std::filesystem;
 namespace projcache::cache {
 
 namespace {
-std::string stat_stamp(const fs::path& p) {
+std::string stamp_of_path(const fs::path& p) {
   struct stat st;
-  if (::stat(p.c_str(), &st) != 0) return "-";
-  return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-         std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
+  return ::stat(p.c_str(), &st) == 0 ? stat_stamp(st) : "-";
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -42,7 +41,7 @@ std::string strip_slashes(std::string s) {
 
 std::shared_ptr<const collection_snapshot> collection_store::get(const std::string& name) {
   fs::path dir = home_ / "collections" / name;
-  std::string stamp = stat_stamp(dir / "collection.toml") + "|" + stat_stamp(dir / "collection.lock");
+  std::string stamp = stamp_of_path(dir / "collection.toml") + "|" + stamp_of_path(dir / "collection.lock");
   {
     std::lock_guard lk(mu_);
     if (auto it = cache_.find(name); it != cache_.end() && it->second->stamp == stamp) return it->second;
@@ -77,10 +76,8 @@ read_result<deployed_cache::entries> deployed_cache::read(const fs::path& file) 
   std::string stamp;
   bool racy = true;
   if (::stat(file.c_str(), &st) == 0) {
-    stamp = std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-            std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
-    std::int64_t mtime_us = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
-    racy = now_micros() - mtime_us < 50'000;
+    stamp = stat_stamp(st);
+    racy = is_racy(mtime_ns(st));
   }
   if (!stamp.empty()) {
     std::lock_guard lk(mu_);

@@ -14,11 +14,11 @@ namespace asio = boost::asio;
 namespace projcache::cache {
 
 service::service(asio::io_context& ioc, settings s, events::bus& bus)
-    : mgr_(std::make_unique<manager>(std::move(s), bus)),
-      job_(std::make_unique<refresh_job>(ioc, *mgr_)),
-      watcher_(std::make_unique<cache::watcher>(ioc, *mgr_, *job_)),
+    : mgr_(std::make_unique<manager>(std::move(s))),
+      job_(std::make_unique<refresh_job>(ioc, *mgr_, bus)),
+      watcher_(std::make_unique<cache::watcher>(ioc, *mgr_, *job_, bus)),
       upkeep_(std::make_unique<housekeeper>(*mgr_, *job_)),
-      market_(std::make_unique<marketplace_fetcher>(ioc, *mgr_, job_->write_strand())) {
+      market_(std::make_unique<marketplace_fetcher>(ioc, *mgr_, job_->write_strand(), bus)) {
   // Projects came or went: the watcher re-reads what to watch.
   job_->set_on_full_refresh([w = watcher_.get()] { w->resync(); });
 }

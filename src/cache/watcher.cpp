@@ -43,8 +43,8 @@ bool under(const std::string& path, const std::string& dir) {
 }
 }  // namespace
 
-watcher::watcher(asio::io_context& ioc, manager& m, refresh_job& job)
-    : mgr_(m), job_(job), strand_(asio::make_strand(ioc)), buf_(64 * 1024), fallback_timer_(strand_) {}
+watcher::watcher(asio::io_context& ioc, manager& m, refresh_job& job, events::bus& bus)
+    : mgr_(m), job_(job), bus_(bus), strand_(asio::make_strand(ioc)), buf_(64 * 1024), fallback_timer_(strand_) {}
 
 watcher::~watcher() {
   if (fd_ && fd_->is_open()) {
@@ -349,7 +349,7 @@ void watcher::touch_rescan() { touch_project(""); }
 
 void watcher::on_overflow() {
   BOOST_LOG_TRIVIAL(warning) << "inotify queue overflowed: rescanning everything";
-  mgr_.bus().publish(events::resync_required("inotify queue overflow", true));
+  bus_.publish(events::resync_required("inotify queue overflow", true));
   job_.refresh_all(true, nullptr);
   resync();
 }

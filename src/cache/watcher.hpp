@@ -19,6 +19,10 @@
 
 #include "cache/queries.hpp"
 
+namespace projcache::events {
+class bus;
+}
+
 namespace projcache::cache {
 
 class manager;
@@ -26,7 +30,7 @@ class refresh_job;
 
 class watcher {
  public:
-  watcher(boost::asio::io_context& ioc, manager& m, refresh_job& job);
+  watcher(boost::asio::io_context& ioc, manager& m, refresh_job& job, events::bus& bus);
   ~watcher();
   // Opens inotify and watches everything; false (with a warning) when inotify is unavailable.
   bool start();
@@ -72,6 +76,7 @@ class watcher {
 
   manager& mgr_;
   refresh_job& job_;
+  events::bus& bus_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> fd_;
   std::vector<char> buf_;

@@ -8,25 +8,7 @@ namespace projcache::db {
 
 namespace {
 constexpr int busy_timeout_ms = 5000;
-
-class db_category_impl : public boost::system::error_category {
- public:
-  const char* name() const noexcept override { return "projcache.db"; }
-  std::string message(int ev) const override {
-    switch (static_cast<errc>(ev)) {
-      case errc::not_found: return "not found";
-      case errc::constraint: return "constraint violation";
-      case errc::busy: return "database busy";
-    }
-    return "unknown";
-  }
-};
 }  // namespace
-
-const boost::system::error_category& db_category() noexcept {
-  static const db_category_impl cat;
-  return cat;
-}
 
 connection::connection(const std::string& path, mode m) : path_(path) {
   int flags = m == mode::read_only ? SQLITE_OPEN_READONLY

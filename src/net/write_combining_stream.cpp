@@ -21,8 +21,10 @@ void write_combining_stream::send_pending(const std::shared_ptr<state>& st) {
 
 void write_combining_stream::on_flushed(const std::shared_ptr<state>& st, boost::system::error_code ec) {
   st->flushing = false;
-  // Gone: then nobody waits on it either (Beast's operations keep the layer alive while pending).
-  if (!st->stream) return;
+  if (!st->stream) {  // the layer is gone: its waiters complete with operation_aborted
+    st->flushed.cancel();
+    return;
+  }
   st->sending.clear();
   // A burst to one client must not pin a large buffer for the life of an idle connection.
   if (st->sending.capacity() > st->high_water) std::string().swap(st->sending);

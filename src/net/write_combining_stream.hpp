@@ -9,6 +9,7 @@
 // flushes it. Past the high-water mark writers wait for the peer to read: the session's bounded
 // queue, not this buffer, takes a slow client's backlog.
 #include <boost/asio/compose.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -59,8 +60,8 @@ class write_combining_stream {
     }
     // Over the mark the write completes only once the peer has taken enough.
     return async_wait_while<void(boost::system::error_code, std::size_t)>(
-        [this] { return !st_->error && full(); },
-        [this, n] { return std::tuple(st_->error, st_->error ? std::size_t{0} : n); }, std::forward<Token>(token));
+        [](const state& s) { return !s.error && s.full(); },
+        [n](const state& s) { return std::tuple(s.error, s.error ? std::size_t{0} : n); }, std::forward<Token>(token));
   }
 
   // Appends bytes the caller framed itself (see ws_frame.hpp); flush() sends them.
@@ -75,7 +76,7 @@ class write_combining_stream {
   template <class Token>
   auto async_wait_room(Token&& token) {
     return async_wait_while<void(boost::system::error_code)>(
-        [this] { return !st_->error && full(); }, [this] { return std::tuple(st_->error); },
+        [](const state& s) { return !s.error && s.full(); }, [](const state& s) { return std::tuple(s.error); },
         std::forward<Token>(token));
   }
 
@@ -84,15 +85,24 @@ class write_combining_stream {
   auto async_drain(Token&& token) {
     kick();
     return async_wait_while<void(boost::system::error_code)>(
-        [] { return true; }, [this] { return std::tuple(st_->error); }, std::forward<Token>(token));
+        [](const state&) { return true; }, [](const state& s) { return std::tuple(s.error); },
+        std::forward<Token>(token));
   }
 
-  std::size_t buffered_bytes() const noexcept { return st_->pending.size() + st_->sending.size(); }
-  bool full() const noexcept { return buffered_bytes() >= st_->high_water; }
+  std::size_t buffered_bytes() const noexcept { return st_->buffered_bytes(); }
+  bool full() const noexcept { return st_->full(); }
 
  private:
+  template <class Handler>
+  friend void async_teardown(boost::beast::role_type role, write_combining_stream& stream, Handler&& handler);
+
+  // Shared with the flush and with every waiter, which may outlive this layer: Beast allows its
+  // stream (and so this layer inside it) to be destroyed while operations are pending, and they
+  // then complete with operation_aborted. A waiter therefore never touches the layer, only this.
   struct state {
     explicit state(const executor_type& ex) : flushed(ex) {}
+    std::size_t buffered_bytes() const noexcept { return pending.size() + sending.size(); }
+    bool full() const noexcept { return buffered_bytes() >= high_water; }
     next_layer_type* stream = nullptr;
     std::string pending, sending;
     std::size_t high_water = 0;
@@ -101,15 +111,17 @@ class write_combining_stream {
     boost::asio::steady_timer flushed;  // never expires; cancelled after each flush to wake waiters
   };
 
-  // While busy() holds and a flush is under way, waits for that flush to end and looks again;
-  // then completes with result() (posted, never from inside the initiating call).
+  // While busy(state) holds and a flush is under way, waits for that flush to end and looks
+  // again; then completes with result(state) (posted, never from inside the initiating call).
+  // Once the layer is gone it completes with operation_aborted.
   template <class Signature, class Busy, class Result, class Token>
   auto async_wait_while(Busy busy, Result result, Token&& token) {
     return boost::asio::async_compose<Token, Signature>(
-        [this, busy, result, step = 0](auto& self, boost::system::error_code = {}) mutable {
-          if (busy() && st_->flushing) return st_->flushed.async_wait(std::move(self));
-          if (step++ == 0) return boost::asio::post(get_executor(), std::move(self));
-          std::apply([&](auto... args) { self.complete(args...); }, result());
+        [st = st_, ex = next_.get_executor(), busy, result, step = 0](auto& self, boost::system::error_code = {}) mutable {
+          if (!st->stream && !st->error) st->error = boost::asio::error::operation_aborted;
+          if (busy(*st) && st->flushing) return st->flushed.async_wait(std::move(self));
+          if (step++ == 0) return boost::asio::post(ex, std::move(self));
+          std::apply([&](auto... args) { self.complete(args...); }, result(*st));
         },
         token, next_);
   }
@@ -126,7 +138,8 @@ class write_combining_stream {
 // catch-all template, so this one is chosen.
 template <class Handler>
 void async_teardown(boost::beast::role_type role, write_combining_stream& stream, Handler&& handler) {
-  stream.async_drain([&stream, role, h = std::forward<Handler>(handler)](boost::system::error_code) mutable {
+  stream.async_drain([st = stream.st_, &stream, role, h = std::forward<Handler>(handler)](boost::system::error_code) mutable {
+    if (!st->stream) return h(boost::asio::error::operation_aborted);  // the layer went meanwhile
     using boost::beast::websocket::async_teardown;
     async_teardown(role, stream.next_layer(), std::move(h));
   });

@@ -22,7 +22,7 @@ struct manager_fixture {
     s.home = w.home;
     s.db_path = dir.path() / "db" / "projcache.db";
     s.search_roots = {w.dev};
-    mgr = std::make_unique<manager>(s, bus);
+    mgr = std::make_unique<manager>(s);
     mgr->open();
   }
   project_scan scan(const std::string& rel) {
@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(rows_survive_a_restart) {
   applied(scan("clients/web"));
   auto before = mgr->status();
   mgr.reset();
-  mgr = std::make_unique<manager>(s, bus);
+  mgr = std::make_unique<manager>(s);
   mgr->open();
   auto after = mgr->status();
   BOOST_TEST(after.total_projects == 2);
