@@ -129,11 +129,20 @@ int no_database(const config& cfg) {
   return 1;
 }
 
-// Read-only, no lock: works beside a running server.
-int migrate_status(const config& cfg) {
+// Runs f on a read-only connection (WAL readers need no lock, so this works beside a running
+// server); without a database, says where it looked and how to get one.
+template <class F>
+int with_read_only_store(const config& cfg, F&& f) {
   return guarded([&] {
     if (!fs::exists(cfg.cache.db_path)) return no_database(cfg);
     db::connection c(cfg.cache.db_path.string(), db::connection::mode::read_only);
+    return f(c);
+  });
+}
+
+// Read-only, no lock: works beside a running server.
+int migrate_status(const config& cfg) {
+  return with_read_only_store(cfg, [&](db::connection& c) {
     db::migrator m(c);
     for (auto& s : m.status())
       std::cout << (s.applied ? "applied " : "pending ") << s.version << "_" << s.name
@@ -172,9 +181,7 @@ int cmd_migrate(const config& cfg, const std::string& action, int steps) {
 }
 
 int cmd_status(const config& cfg) {
-  return guarded([&] {
-    if (!fs::exists(cfg.cache.db_path)) return no_database(cfg);
-    db::connection c(cfg.cache.db_path.string(), db::connection::mode::read_only);
+  return with_read_only_store(cfg, [&](db::connection& c) {
     db::repository repo(c);
     auto projects = repo.all_projects();
     micros now = now_micros();
