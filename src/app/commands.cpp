@@ -1,9 +1,5 @@
 #include "app/commands.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -25,6 +21,7 @@
 #include "db/store.hpp"
 #include "events/bus.hpp"
 #include "common/json_text.hpp"
+#include "platform/file_lock.hpp"
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -39,36 +36,31 @@ instance_lock::instance_lock(const std::string& db_path) {
              "; choose another --home or SKILLMEAT_CACHE_PATH";
     return;
   }
-  if (take(db_path + ".lock", lock_fd_, "the lock file") && take(db_path, db_fd_, "the database"))
+  if (take(db_path + ".lock", lock_, "the lock file") && take(db_path, db_lock_, "the database"))
     state_ = state::held;
 }
 
-bool instance_lock::take(const std::string& path, int& fd, const char* what) {
-  fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error_ = std::string("cannot open ") + what + " " + path + ": " + std::strerror(errno) +
-             (errno == EROFS || errno == EACCES ? "; the folder must be writable, or choose another --home or SKILLMEAT_CACHE_PATH"
-                                                : "");
-    state_ = state::failed;
-    return false;
-  }
-  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
-  int err = errno;
-  ::close(fd);
-  fd = -1;
-  if (err == EWOULDBLOCK) {
+bool instance_lock::take(const std::string& path, platform::file_lock& l, const char* what) {
+  l = platform::lock_file(path);
+  if (l.result == platform::file_lock::outcome::held) return true;
+  if (l.result == platform::file_lock::outcome::busy) {
     state_ = state::busy;
+  } else if (l.failed_to_open) {
+    error_ = std::string("cannot open ") + what + " " + path + ": " + std::strerror(l.error) +
+             (l.error == EROFS || l.error == EACCES
+                  ? "; the folder must be writable, or choose another --home or SKILLMEAT_CACHE_PATH"
+                  : "");
+    state_ = state::failed;
   } else {
-    error_ = std::string("cannot lock ") + what + " " + path + ": " + std::strerror(err);
+    error_ = std::string("cannot lock ") + what + " " + path + ": " + std::strerror(l.error);
     state_ = state::failed;
   }
   return false;
 }
 
 void instance_lock::record_holder(const std::string& text) {
-  if (lock_fd_ < 0) return;
   // Best effort: the lock is the flock, this is only what a second instance can tell the user.
-  if (::ftruncate(lock_fd_, 0) == 0) (void)!::pwrite(lock_fd_, text.data(), text.size(), 0);
+  platform::rewrite(lock_, text);
 }
 
 std::string instance_lock::busy_message(const std::string& db_path) const {
@@ -90,8 +82,8 @@ std::string instance_lock::busy_message(const std::string& db_path) const {
 }
 
 instance_lock::~instance_lock() {
-  if (db_fd_ >= 0) ::close(db_fd_);
-  if (lock_fd_ >= 0) ::close(lock_fd_);
+  platform::release(db_lock_);
+  platform::release(lock_);
 }
 
 namespace {

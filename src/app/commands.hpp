@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/config.hpp"
+#include "platform/file_lock.hpp"
 
 namespace projcache::app {
 
@@ -47,10 +48,10 @@ class instance_lock {
   std::string busy_message(const std::string& db_path) const;
 
  private:
-  bool take(const std::string& path, int& fd, const char* what);
+  bool take(const std::string& path, platform::file_lock& l, const char* what);
   state state_ = state::failed;
   std::string error_;
-  int lock_fd_ = -1, db_fd_ = -1;
+  platform::file_lock lock_, db_lock_;
 };
 
 }  // namespace projcache::app

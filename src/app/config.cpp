@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "cache/util.hpp"
+#include "platform/watch_backend.hpp"
 
 namespace fs = std::filesystem;
 
@@ -28,6 +29,8 @@ const std::vector<key_doc>& config_keys() {
       {"retry_base_seconds", "SKILLMEAT_CACHE_RETRY_BASE_SECONDS", "5.0", "first retry delay (doubles)"},
       {"refresh_timeout_seconds", "SKILLMEAT_CACHE_REFRESH_TIMEOUT_SECONDS", "300", "timeout of one attempt"},
       {"debounce_ms", "SKILLMEAT_CACHE_DEBOUNCE_MS", "100", "quiet time after a change on disk"},
+      {"watcher", "SKILLMEAT_CACHE_WATCHER", "auto", "file watcher: auto (inotify on Linux, poll elsewhere), inotify or poll"},
+      {"poll_interval_ms", "SKILLMEAT_CACHE_POLL_INTERVAL_MS", "1000", "poll watcher: time between two looks at the disk"},
       {"max_cache_size_mb", "SKILLMEAT_CACHE_MAX_CACHE_SIZE_MB", "500", "database size cap (oldest fingerprints, marketplace rows go first)"},
       {"cleanup_retention_days", "SKILLMEAT_CACHE_CLEANUP_RETENTION_DAYS", "30", "purge fingerprints of vanished files, old marketplace rows"},
       {"search_roots", "SKILLMEAT_CACHE_SEARCH_ROOTS", "~/projects:~/dev:~/workspace:~/src", "where projects are found"},
@@ -71,6 +74,19 @@ std::int64_t as_int(const std::string& key, const raw& r, std::int64_t min, std:
   if (s.empty() || *end != '\0' || errno == ERANGE || v < min || v > max)
     bad(key, r, "an integer from " + std::to_string(min) + " to " + std::to_string(max));
   return v;
+}
+
+// "auto" or a backend this build has: a portable build has no inotify.
+std::string as_watcher(const raw& r) {
+  const std::string& v = r.values.at(0);
+  auto have = platform::watch_backends();
+  if (v == "auto" || std::find(have.begin(), have.end(), v) != have.end()) return v;
+  if (v == "inotify")
+    throw config_error("the inotify watcher is Linux-only and this build is portable (from " + r.source +
+                       "): use watcher = \"poll\" or \"auto\"");
+  std::string expected = "auto";
+  for (auto b : have) expected += ", " + std::string(b);
+  bad("watcher", r, expected);
 }
 
 double as_double(const std::string& key, const raw& r, double min, bool strictly_positive) {
@@ -202,6 +218,8 @@ config load_config(const flag_values& flags, env_lookup env) {
   if (auto* r = get("retry_base_seconds")) s.retry_base_seconds = as_double("retry_base_seconds", *r, 0, false);
   if (auto* r = get("refresh_timeout_seconds")) s.refresh_timeout_seconds = as_double("refresh_timeout_seconds", *r, 0, true);
   if (auto* r = get("debounce_ms")) s.debounce_ms = static_cast<int>(as_int("debounce_ms", *r, 0, 600'000));
+  if (auto* r = get("watcher")) s.watcher = as_watcher(*r);
+  if (auto* r = get("poll_interval_ms")) s.poll_interval_ms = static_cast<int>(as_int("poll_interval_ms", *r, 10, 600'000));
   if (auto* r = get("max_cache_size_mb")) s.max_cache_size_bytes = as_int("max_cache_size_mb", *r, 1, 1'000'000) * 1024 * 1024;
   if (auto* r = get("cleanup_retention_days")) s.retention_days = as_double("cleanup_retention_days", *r, 0, true);
   std::vector<std::string> roots{"~/projects", "~/dev", "~/workspace", "~/src"};

@@ -1,5 +1,4 @@
 // projcache serve: the sidecar (contract section 8).
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include "net/app_context.hpp"
 #include "net/server.hpp"
 #include "common/json_text.hpp"
+#include "platform/platform.hpp"
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -42,14 +42,6 @@ void raise_open_file_limit() {
 // The parent at the very start, before anything could have orphaned us.
 const pid_t initial_parent = ::getppid();
 
-void exit_with_parent() {
-  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-  // The parent may have died between our start and the prctl: then nothing would signal us.
-  if (::getppid() != initial_parent) {
-    std::cerr << "projcache: parent process is gone; exiting\n";
-    std::exit(0);
-  }
-}
 
 void write_port_file(const std::string& path, const std::string& line) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -87,7 +79,6 @@ int cmd_serve(config cfg, const command_args& a) {
     }
     with_parent = v == "true";
   }
-  if (with_parent) exit_with_parent();
   if (vm.count("demo-if-missing") && !fs::exists(cfg.cache.home)) use_demo_world(cfg);
   cfg.net.bench_routes = vm.count("bench-routes") > 0;
 
@@ -103,6 +94,11 @@ int cmd_serve(config cfg, const command_args& a) {
   }
 
   asio::io_context ioc(cfg.net.threads);
+  // The parent's exit raises SIGTERM (platform.hpp): the graceful stop below.
+  if (with_parent && !platform::exit_with_parent(ioc, initial_parent)) {
+    std::cerr << "projcache: parent process is gone; exiting\n";
+    return 0;
+  }
   events::bus bus(cfg.event_ring_size);
   cache::service svc(ioc, cfg.cache, bus);
   try {

@@ -1,7 +1,5 @@
 #include "cache/content_hash.hpp"
 
-#include <dirent.h>
-#include <sys/syscall.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +15,7 @@
 #include "cache/stat_stamp.hpp"
 #include "common/fnv.hpp"
 #include "common/sha256.hpp"
+#include "platform/dir_listing.hpp"
 
 namespace fs = std::filesystem;
 
@@ -109,15 +108,6 @@ void fingerprint_cache::touch(const std::vector<std::string>& paths, micros seen
 
 namespace {
 
-// The kernel's getdents64 record (glibc declares no type for it).
-struct linux_dirent64 {
-  ino64_t d_ino;
-  off64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
-
 struct entry {
   std::string rel;  // path relative to the folder, components joined with '/'
   struct stat st;
@@ -148,42 +138,20 @@ void walk(int dirfd, const fs::path& root, std::string& rel, std::vector<entry>&
     int fd;
     ~fd_closer() { ::close(fd); }
   } closer{dirfd};
-  struct item {
-    std::string name;
-    unsigned char type;
-  };
-  std::vector<item> items;
-  // getdents64 straight into a per-thread buffer: opendir's fstat, fcntl and 32 KiB allocation
-  // per folder were a tenth of a warm scan.
-  thread_local std::vector<char> buf(64 * 1024);
-  for (;;) {
-    long n = ::syscall(SYS_getdents64, dirfd, buf.data(), buf.size());
-    if (n < 0) {
-      int err = errno;
-      if (err == EINTR) continue;
-      io_error("cannot list folder", rel.empty() ? root : root / rel, err);
-    }
-    if (n == 0) break;
-    for (long off = 0; off < n;) {
-      auto* de = reinterpret_cast<const linux_dirent64*>(buf.data() + off);
-      off += de->d_reclen;
-      const char* nm = de->d_name;
-      if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
-      items.push_back({nm, de->d_type});
-    }
-  }
-  std::sort(items.begin(), items.end(), [](const item& a, const item& b) { return a.name < b.name; });
+  std::vector<platform::dir_entry> items;
+  if (int err = platform::list_directory(dirfd, items)) io_error("cannot list folder", rel.empty() ? root : root / rel, err);
   for (auto& it : items) {
     const char* name = it.name.c_str();
     struct stat st;
-    bool is_link = it.type == DT_LNK;
-    if (it.type == DT_DIR) {
+    using platform::entry_type;
+    bool is_link = it.type == entry_type::symlink;
+    if (it.type == entry_type::directory) {
       st.st_mode = S_IFDIR;  // folders are entered, never listed: no stat needed
-    } else if (it.type == DT_REG) {
+    } else if (it.type == entry_type::file) {
       if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished meanwhile
     } else if (is_link) {
       if (::fstatat(dirfd, name, &st, 0) != 0) continue;  // dangling link: not a file
-    } else if (it.type == DT_UNKNOWN) {  // file systems without d_type
+    } else if (it.type == entry_type::unknown) {  // file systems without d_type
       if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       is_link = S_ISLNK(st.st_mode);
       if (is_link && ::fstatat(dirfd, name, &st, 0) != 0) continue;

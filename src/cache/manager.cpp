@@ -1,7 +1,5 @@
 #include "cache/manager.hpp"
 
-#include <malloc.h>
-
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 
 #include "cache/util.hpp"
 #include "db/connection.hpp"
+#include "platform/platform.hpp"
 #include "db/error.hpp"
 #include "db/repository.hpp"
 #include "db/store.hpp"
@@ -100,8 +99,8 @@ void manager::load() {
   }
   snap_.set(build_snapshot(std::move(entries), 1));
   reload_marketplace();
-  // Loading freed many short-lived rows among the long-lived ones: give the holes back (glibc).
-  ::malloc_trim(0);
+  // Loading freed many short-lived rows among the long-lived ones: give the holes back.
+  platform::release_free_memory();
 }
 
 std::vector<fs::path> manager::explicit_projects() const {

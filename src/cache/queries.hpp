@@ -62,10 +62,24 @@ struct refresh_schedule {
   bool operator==(const refresh_schedule&) const = default;
 };
 
+// One watcher backend's figures (platform::backend_figures, as a plain value).
+struct watch_backend_state {
+  std::string backend;             // "inotify" or "poll"
+  std::int64_t watches = 0;        // inotify: watches held; poll: folders listed per cycle
+  std::int64_t entries = 0;        // poll: entries compared per cycle
+  std::uint64_t ticks = 0;         // poll
+  double last_tick_ms = 0;         // poll
+  double cpu_ms_total = 0;         // poll
+  std::int64_t interval_ms = 0;    // poll
+  bool operator==(const watch_backend_state&) const = default;
+};
+
 struct watcher_state {
   bool running = false;
-  std::int64_t watches = 0;
-  std::vector<std::string> fallback_roots;
+  std::int64_t watches = 0;  // the primary backend's (inotify watches, or folders polled)
+  std::vector<std::string> fallback_roots;  // roots polled because inotify's watch limit was reached
+  std::string backend;                      // the primary backend ("" when not running)
+  std::vector<watch_backend_state> backends;  // the primary, then the fallback poller if any
   bool operator==(const watcher_state&) const = default;
 };
 

@@ -1,9 +1,5 @@
 #include "cache/refresh.hpp"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <boost/asio/post.hpp>
 #include <boost/log/trivial.hpp>
 #include <cerrno>
@@ -167,7 +163,7 @@ void refresh_job::start_attempt(job& j) {
   auto entry = mgr_.latest(j.id);
   asio::post(pool_, [this, id = j.id, path = j.path, token = j.token, memo = j.memo, entry, attempt = j.attempt,
                      cancel = j.cancel] {
-    detail::lower_thread_priority();
+    platform::lower_thread_priority();
     previous_rows prev;
     if (entry)
       for (auto& a : entry->artifacts) prev.emplace(a->id, a.get());

@@ -1,25 +1,11 @@
 #pragma once
 // Helpers shared by refresh.cpp and refresh_schedule.cpp.
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <chrono>
 
 #include "cache/refresh.hpp"
+#include "platform/platform.hpp"
 
 namespace projcache::cache::detail {
-
-// Background scanning must not slow the user's build: lowest CPU and idle I/O priority.
-inline void lower_thread_priority() {
-  thread_local bool done = false;
-  if (done) return;
-  done = true;
-  auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-  ::setpriority(PRIO_PROCESS, tid, 19);
-  constexpr int ioprio_class_idle = 3, ioprio_who_process = 1, ioprio_class_shift = 13;
-  ::syscall(SYS_ioprio_set, ioprio_who_process, static_cast<int>(tid), ioprio_class_idle << ioprio_class_shift);
-}
 
 inline double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();

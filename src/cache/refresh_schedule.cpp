@@ -98,7 +98,7 @@ void refresh_job::rescan(std::function<void()> after) {
   }
   auto cfg = mgr_.config();
   asio::post(pool_, [this, cfg, explicit_projects = mgr_.explicit_projects(), after = std::move(after)]() mutable {
-    detail::lower_thread_priority();
+    platform::lower_thread_priority();
     auto found = discover_projects(cfg.search_roots, explicit_projects, cfg.discovery_depth);
     asio::post(strand_, [this, found = std::move(found), after = std::move(after)]() mutable {
       mgr_.publish();
@@ -170,7 +170,7 @@ void refresh_job::refresh_all(bool force, done_fn done) {
     sched_.last_run_time = now_micros();
   }
   asio::post(pool_, [this, cfg, explicit_projects = mgr_.explicit_projects(), force, t0, done = std::move(done)]() mutable {
-    detail::lower_thread_priority();
+    platform::lower_thread_priority();
     auto found = discover_projects(cfg.search_roots, explicit_projects, cfg.discovery_depth);
     asio::post(strand_, [this, found = std::move(found), force, t0, done = std::move(done)]() mutable {
       reconcile(std::move(found));

@@ -21,6 +21,8 @@ struct settings {
   double retry_base_seconds = 5.0;
   double refresh_timeout_seconds = 300;
   int debounce_ms = 100;
+  std::string watcher = "auto";  // auto | inotify | poll (platform::watch_backends())
+  int poll_interval_ms = 1000;
   std::optional<std::string> marketplace_url;
   int scan_threads = 2;
   int discovery_depth = 3;

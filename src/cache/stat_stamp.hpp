@@ -10,14 +10,13 @@
 #include <string>
 
 #include "common/time_format.hpp"
+#include "platform/file_time.hpp"
 
 namespace projcache::cache {
 
 inline constexpr std::int64_t racy_window_ns = 50'000'000;
 
-inline std::int64_t mtime_ns(const struct stat& st) {
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
+using platform::mtime_ns;
 
 // "size:mtime_ns:inode" (stored in fingerprints as a file's listing digest: keep the format).
 inline std::string stat_stamp(const struct stat& st) {

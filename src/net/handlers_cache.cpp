@@ -61,6 +61,27 @@ awaitable_response post_refresh(request_context& c) {
   co_return json_response(c.req, http::status::ok, refresh_result_json(result));
 }
 
+// Contract's {"running","watches","fallback_roots"}, plus which backend and each backend's figures.
+json::object watcher_json(const cache::watcher_state& w, json::array fallback) {
+  json::array backends;
+  for (auto& b : w.backends) {
+    json::object o{{"backend", b.backend}, {"watches", b.watches}};
+    if (b.backend == "poll") {
+      o["interval_ms"] = b.interval_ms;
+      o["entries"] = b.entries;
+      o["ticks"] = b.ticks;
+      o["last_tick_ms"] = b.last_tick_ms;
+      o["cpu_ms_total"] = b.cpu_ms_total;
+    }
+    backends.push_back(std::move(o));
+  }
+  return json::object{{"running", w.running},
+                      {"watches", w.watches},
+                      {"fallback_roots", std::move(fallback)},
+                      {"backend", w.backend.empty() ? json::value(nullptr) : json::value(w.backend)},
+                      {"backends", std::move(backends)}};
+}
+
 json::object status_json(const status_inputs& in) {
   const auto& s = in.status;
   const auto& sched = in.schedule;
@@ -86,7 +107,7 @@ json::object status_json(const status_inputs& in) {
       {"hit_rate", s.hit_rate ? json::value(*s.hit_rate) : json::value(nullptr)},
       {"hits", s.hits},
       {"misses", s.misses},
-      {"watcher", json::object{{"running", w.running}, {"watches", w.watches}, {"fallback_roots", std::move(fallback)}}},
+      {"watcher", watcher_json(w, std::move(fallback))},
       {"subscribers", in.subscribers},
       {"dropped_clients", in.dropped_clients},
       {"refresh_progress", std::move(progress)},

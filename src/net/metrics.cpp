@@ -47,6 +47,36 @@ std::string request_metrics::render() const {
   return o.str();
 }
 
+namespace {
+// Per backend, labelled: the primary and the fallback poller can both run.
+void watcher_series(std::ostringstream& o, const cache::watcher_state& w) {
+  struct series {
+    const char* name;
+    const char* help;
+    const char* type;
+    double (*get)(const cache::watch_backend_state&);
+  };
+  static const series all[] = {
+      {"projcache_watcher_backend_watches", "Folders a backend watches.", "gauge",
+       [](const cache::watch_backend_state& b) { return static_cast<double>(b.watches); }},
+      {"projcache_watcher_poll_entries", "Entries a poll cycle compares.", "gauge",
+       [](const cache::watch_backend_state& b) { return static_cast<double>(b.entries); }},
+      {"projcache_watcher_poll_ticks_total", "Poll ticks run.", "counter",
+       [](const cache::watch_backend_state& b) { return static_cast<double>(b.ticks); }},
+      {"projcache_watcher_poll_last_tick_seconds", "Wall time of the last poll tick.", "gauge",
+       [](const cache::watch_backend_state& b) { return b.last_tick_ms / 1e3; }},
+      {"projcache_watcher_poll_cpu_seconds_total", "CPU time spent in poll ticks.", "counter",
+       [](const cache::watch_backend_state& b) { return b.cpu_ms_total / 1e3; }},
+  };
+  for (auto& s : all) {
+    o << "# HELP " << s.name << " " << s.help << "\n# TYPE " << s.name << " " << s.type << "\n";
+    for (std::size_t i = 0; i < w.backends.size(); ++i)
+      o << s.name << "{backend=\"" << w.backends[i].backend << "\",role=\"" << (i == 0 ? "primary" : "fallback")
+        << "\"} " << s.get(w.backends[i]) << "\n";
+  }
+}
+}  // namespace
+
 std::string render_metrics(app_context& app) {
   std::ostringstream o;
   auto gauge = [&](const char* name, const char* help, auto value, const char* type = "gauge") {
@@ -70,8 +100,9 @@ std::string render_metrics(app_context& app) {
   gauge("projcache_refresh_retries_total", "Attempts retried after a failure that may pass.", rs.retries, "counter");
   gauge("projcache_refresh_duration_seconds_sum", "Total time of finished refreshes.", rs.duration_seconds_sum, "counter");
   gauge("projcache_watcher_events_total", "Relevant file events seen.", f.watcher_events, "counter");
-  gauge("projcache_watcher_watches", "inotify watches held.", w.watches);
-  gauge("projcache_watcher_fallback_roots", "Roots rescanned periodically for lack of watches.", w.fallback_roots.size());
+  gauge("projcache_watcher_watches", "Folders the primary backend watches (inotify watches, or folders polled).", w.watches);
+  gauge("projcache_watcher_fallback_roots", "Roots polled because inotify's watch limit was reached.", w.fallback_roots.size());
+  watcher_series(o, w);
   gauge("projcache_ws_subscribers", "Connected WebSocket clients.", app.stats.subscribers.load());
   gauge("projcache_ws_dropped_clients_total", "Slow clients closed with 1008.", app.stats.dropped_clients.load(), "counter");
   gauge("projcache_ws_queued_bytes", "Bytes queued for WebSocket clients.", app.stats.ws_queued_bytes.load());

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +16,11 @@
 
 namespace projcache::test {
 
-std::string projcache_binary() { return PROJCACHE_BINARY; }
+// PROJCACHE_BINARY in the environment picks another build of the same sources (the portable one).
+std::string projcache_binary() {
+  const char* env = std::getenv("PROJCACHE_BINARY");
+  return env && *env ? env : PROJCACHE_BINARY;
+}
 
 namespace {
 pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, int out_fd, int err_fd,

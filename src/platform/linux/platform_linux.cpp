@@ -1,0 +1,46 @@
+// The Linux side of the seam (platform.hpp, dir_listing.hpp, watch_backend.hpp).
+#include <malloc.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "platform/dir_listing.hpp"
+#include "platform/linux/inotify_backend.hpp"
+#include "platform/platform.hpp"
+#include "platform/watch_backend.hpp"
+
+namespace projcache::platform {
+
+std::string_view name() { return "linux"; }
+
+void lower_thread_priority() {
+  thread_local bool done = false;
+  if (done) return;
+  done = true;
+  // Linux's nice value is per thread (a tid is a process id to setpriority), and so is ioprio.
+  auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  ::setpriority(PRIO_PROCESS, tid, 19);
+  constexpr int ioprio_class_idle = 3, ioprio_who_process = 1, ioprio_class_shift = 13;
+  ::syscall(SYS_ioprio_set, ioprio_who_process, static_cast<int>(tid), ioprio_class_idle << ioprio_class_shift);
+}
+
+void release_free_memory() { ::malloc_trim(0); }
+
+bool exit_with_parent(boost::asio::io_context&, int initial_parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  // The parent may have died between our start and the prctl: then nothing would signal us.
+  return ::getppid() == initial_parent;
+}
+
+int list_directory(int dirfd, std::vector<dir_entry>& out) { return detail::list_with_getdents(dirfd, out); }
+
+std::vector<std::string_view> watch_backends() { return {"inotify", "poll"}; }
+
+std::unique_ptr<watch_backend> make_native_backend(const backend_context& ctx, std::size_t watch_cap) {
+  return make_inotify_backend(ctx, watch_cap);
+}
+
+}  // namespace projcache::platform
