@@ -236,7 +236,10 @@ def bench_rest(srv, seconds, rounds):
 
 
 # ---------------------------------------------------------------- write -> event latency
-async def latency(srv, w, trials):
+async def latency(srv, w, trials, jitter_s=0.0):
+    """Writes a file, waits for its changes_detected; `jitter_s`: a random pause up to that long
+    between trials, so writes do not lock onto a poll backend's tick."""
+    import random
     import websockets
     project = sorted((w / "dev").iterdir())[len(list((w / "dev").iterdir())) // 2]
     pid = __import__("base64").b64encode(str(project).encode()).decode()
@@ -254,10 +257,41 @@ async def latency(srv, w, trials):
                 if m.get("type") == "changes_detected":
                     break
             out.append((time.perf_counter() - t0) * 1000)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05 + random.random() * jitter_s)
     out.sort()
     return {"trials": trials, "p50_ms": out[len(out) // 2], "p99_ms": out[min(len(out) - 1, int(len(out) * 0.99))],
             "max_ms": out[-1], "debounce_ms": 100}
+
+
+# ---------------------------------------------------------------- watcher backends
+def bench_watchers(w, trials, idle_s):
+    """inotify and poll side by side on the same world: file write -> event p50/p99, and what
+    watching costs while nothing changes (the whole server's CPU; for poll also per tick)."""
+    out = {}
+    for backend in ("inotify", "poll"):
+        srv = Server(w, env_extra={"SKILLMEAT_CACHE_WATCHER": backend})
+        try:
+            def figures():
+                return srv.get("/api/v1/cache/status")["watcher"]["backends"][0]
+            while backend == "poll" and figures()["ticks"] < 3:  # the baseline listing, then two ticks
+                time.sleep(0.1)
+            time.sleep(1.0)  # let the start's own refreshes finish before the idle window
+            f0, c0, t0 = figures(), cpu_seconds(srv.p.pid), time.perf_counter()
+            time.sleep(idle_s)
+            f1, c1, wall = figures(), cpu_seconds(srv.p.pid), time.perf_counter() - t0
+            r = {"watches": f1["watches"], "idle_window_s": wall, "server_cpu_pct_idle": (c1 - c0) / wall * 100}
+            if backend == "poll":
+                ticks = f1["ticks"] - f0["ticks"]
+                cpu_ms = f1["cpu_ms_total"] - f0["cpu_ms_total"]
+                r.update({"interval_ms": f1["interval_ms"], "entries": f1["entries"], "ticks": ticks,
+                          "cpu_ms_per_tick": cpu_ms / max(1, ticks), "last_tick_ms": f1["last_tick_ms"],
+                          "tick_cpu_pct_of_core": cpu_ms / (wall * 1000) * 100})
+            r.update(asyncio.run(latency(srv, w, trials, 1.0)))
+            r["goal_ms"] = r["debounce_ms"] + (f1.get("interval_ms", 0) if backend == "poll" else 0) + 50
+            out[backend] = r
+        finally:
+            srv.stop()
+    return out
 
 
 # ---------------------------------------------------------------- WebSocket fan-out
@@ -394,6 +428,19 @@ def report(res):
         lines.append(f"| `{r['route']}` | {r['body_bytes']} B | {r['rps']:.0f} ({lo:.0f}-{hi:.0f}) | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | "
                      f"{r['baseline_rps']:.0f} | {r['baseline_p99_ms']:.2f} ms | {r['ratio']:.2f} | {goals.get(r['route'], '')} | "
                      f"{r['server_cpu_share'] * 100:.0f}% | {r.get('wrk_cpu_share', 0) * 100:.0f}% |")
+    if "watchers" in res:
+        wa = res["watchers"]
+        i, p = wa["inotify"], wa["poll"]
+        lines += ["", f"## File watchers on the {res['big']['projects'] if 'big' in res else ''} x 50 world "
+                  "(`--watcher inotify` and `--watcher poll`, the portable backend, default 1 s interval)", "",
+                  "| backend | folders watched | entries compared per tick | CPU per tick | ticks' CPU, % of one core | "
+                  "server CPU at idle | write -> event p50 / p99 | goal (debounce + interval + 50 ms) |",
+                  "|---|---|---|---|---|---|---|---|",
+                  f"| inotify | {i['watches']:,} | - | - | - | {i['server_cpu_pct_idle']:.2f}% | "
+                  f"{i['p50_ms']:.0f} / {i['p99_ms']:.0f} ms ({i['trials']} trials) | < {i['goal_ms']} ms |",
+                  f"| poll | {p['watches']:,} | {p['entries']:,} | {p['cpu_ms_per_tick']:.1f} ms (wall {p['last_tick_ms']:.1f} ms) | "
+                  f"{p['tick_cpu_pct_of_core']:.1f}% | {p['server_cpu_pct_idle']:.2f}% | "
+                  f"{p['p50_ms']:.0f} / {p['p99_ms']:.0f} ms ({p['trials']} trials) | < {p['goal_ms']} ms |"]
     if "fanout" in res:
         f = res["fanout"]
         lines += ["", f"## WebSocket fan-out ({f['clients']} subscribers, {f['events']} events of {f['message_bytes']} B; "
@@ -484,6 +531,7 @@ def main():
         res["latency"] = asyncio.run(latency(srv, big, 30 if QUICK else 100))
     finally:
         srv.stop()
+    res["watchers"] = bench_watchers(big, 20 if QUICK else 60, 5 if QUICK else 10)
     res["lifecycle"] = bench_lifecycle(big, 2 if QUICK else 3)
     res["polite"] = bench_polite(big, 3 if QUICK else 5, 2 if QUICK else 3)
     res["fanout"] = bench_fanout(big, 200 if QUICK else 1000, 2000 if QUICK else 10000, 250, 1 if QUICK else 2)

@@ -46,7 +46,12 @@ watcher::watcher(asio::io_context& ioc, manager& m, refresh_job& job, events::bu
       debounce_(strand_, std::chrono::milliseconds(m.config().debounce_ms), [this](const debounce_key& k) { fire(k); }),
       fallback_interval_(m.config().poll_interval_ms) {}
 
-watcher::~watcher() = default;
+watcher::~watcher() {
+  // First: a poll walk in progress asks the router (enter()) from its thread, so the backends
+  // (whose destructors wait for it) go before the members they call into.
+  fallback_.reset();
+  backend_.reset();
+}
 
 platform::backend_context watcher::context() {
   platform::backend_context ctx{strand_, {}, {}, {}, {}};

@@ -25,7 +25,7 @@ void lower_thread_priority();
 void release_free_memory();
 
 // Once the process that started us exits, SIGTERM is raised in this process (the graceful stop
-// path). Linux: the kernel signals (PR_SET_PDEATHSIG). Elsewhere: getppid() is checked every
+// path). Linux: the kernel signals (prctl's parent-death signal). Elsewhere: getppid() is checked every
 // 250 ms on a timer in `ioc`, so we stop at most 250 ms late. `initial_parent` is the parent
 // read at the very start; if it is already gone, this returns false and arms nothing.
 bool exit_with_parent(boost::asio::io_context& ioc, int initial_parent);

@@ -53,33 +53,46 @@ struct stamp {
   bool operator==(const stamp&) const = default;
 };
 
+stamp stamp_of(const struct stat& s) {
+  stamp st;
+  st.is_dir = S_ISDIR(s.st_mode);
+  st.mode = s.st_mode;
+  st.size = static_cast<std::int64_t>(s.st_size);
+  st.mtime = mtime_ns(s);
+  st.ctime = ctime_ns(s);
+  st.ino = static_cast<std::uint64_t>(s.st_ino);
+  return st;
+}
+
+struct node;
+
+// One entry of a listed folder. A folder inside the depth that enter() accepts has a node.
 struct child {
   std::string name;
-  stamp st;
+  stamp st;  // files, links and others: lstat's fields; folders: is_dir only (their node has the rest)
   bool racy = false;
+  std::unique_ptr<node> sub;
 };
 
-// One watched folder and what its last listing held.
-struct folder {
-  std::string path;
-  int depth = 0;
-  bool listed = false;  // listed at least once: differences from now on are changes
-  bool report_contents = false;  // it appeared after the start: its first listing is all new
+// A watched folder and what its last listing held, sorted by name.
+struct node {
+  stamp self;             // the folder's own fields: unchanged (and not racy) means the same names
+  bool self_racy = true;  // so a first visit always lists
+  bool listed = false;
   std::vector<child> children;
 };
 
-// One root: its folders in walk order (new ones appended) and an index by path.
 struct root_state {
   watch_root root;
-  std::vector<std::optional<folder>> folders;  // nullopt: gone, compacted at the cycle's end
-  std::map<std::string, std::size_t> index;
+  node top;
+  bool present = false;  // the root existed at its last visit
 };
 
-bool under(const std::string& path, const std::string& dir) {
-  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
-}
-
-// The walk: owned by the worker thread while a tick runs, by nobody between ticks.
+// The walk: owned by the pool's thread while a tick runs, by nobody between ticks. Depth first
+// from each root, each folder opened relative to its parent (no whole-path lookups). A folder
+// whose own mtime, ctime and inode are unchanged has the same names (POSIX updates a folder's
+// mtime when an entry is added, removed or renamed), so it is not listed again: only its
+// entries are lstat'ed. That leaves one fstatat per file and one open per folder per tick.
 class poll_walk {
  public:
   explicit poll_walk(const backend_context& ctx) : ctx_(ctx) {}
@@ -90,180 +103,159 @@ class poll_walk {
       auto it = std::find_if(roots_.begin(), roots_.end(), [&](const root_state& s) { return s.root == r; });
       if (it != roots_.end()) {
         next.push_back(std::move(*it));
-        continue;
+      } else {
+        next.push_back(root_state{r, {}, false});
+        fresh_.push_back(r.path);  // its first listing is its baseline
       }
-      root_state s{r, {}, {}};
-      add_folder(s, r.path, 0, false);
-      next.push_back(std::move(s));
     }
     roots_ = std::move(next);
-    cursor_root_ = cursor_folder_ = 0;
+    cursor_ = 0;
   }
 
-  // Visits folders until `budget` entries were compared or every folder was visited once.
-  // Returns whether the cycle completed (the cursor went back to the start).
+  // Visits whole roots from the cursor until `budget` entries were compared or each root was
+  // visited once. Returns whether the cycle completed.
   bool tick(std::size_t budget, std::vector<fs_change>& out) {
     std::size_t spent = 0;
-    while (spent < budget) {
-      if (cursor_root_ >= roots_.size()) {
-        end_cycle();
-        return true;
-      }
-      auto& r = roots_[cursor_root_];
-      if (cursor_folder_ >= r.folders.size()) {
-        ++cursor_root_;
-        cursor_folder_ = 0;
-        continue;
-      }
-      spent += visit(r, cursor_folder_++, out);
+    while (cursor_ < roots_.size()) {
+      if (spent >= budget) return false;
+      spent += visit_root(roots_[cursor_++], out);
     }
-    return false;
+    folders_last_cycle_ = cycle_folders_;
+    entries_last_cycle_ = cycle_entries_;
+    cycle_folders_ = cycle_entries_ = 0;
+    cursor_ = 0;
+    fresh_.clear();
+    return true;
   }
 
   std::int64_t folders() const { return folders_last_cycle_; }
   std::int64_t entries() const { return entries_last_cycle_; }
 
  private:
-  void end_cycle() {
-    std::int64_t alive = 0;
-    for (auto& r : roots_) {
-      // Compact: gone folders leave, the index is rebuilt.
-      std::vector<std::optional<folder>> kept;
-      r.index.clear();
-      for (auto& f : r.folders)
-        if (f) {
-          r.index[f->path] = kept.size();
-          kept.push_back(std::move(f));
-        }
-      r.folders = std::move(kept);
-      alive += static_cast<std::int64_t>(r.folders.size());
+  struct visit_ctx {
+    const watch_root& root;
+    std::vector<fs_change>& out;
+    std::size_t spent = 0;
+  };
+
+  std::size_t visit_root(root_state& r, std::vector<fs_change>& out) {
+    bool baseline = std::find(fresh_.begin(), fresh_.end(), r.root.path) != fresh_.end();
+    int fd = ::open(r.root.path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      // Gone, or not there yet. A root has no parent listing here to report it, so its removal
+      // is reported as inotify's DELETE_SELF would be.
+      if (r.present) out.push_back({r.root.path, change_kind::removed, true});
+      r.present = false;
+      r.top = node{};
+      return 1;
     }
-    folders_last_cycle_ = alive;
-    entries_last_cycle_ = cycle_entries_;
-    cycle_entries_ = 0;
-    cursor_root_ = cursor_folder_ = 0;
+    // A root that appears after its baseline: everything in it is new.
+    bool report = !baseline || r.present;
+    bool contents_new = !baseline && !r.present;
+    r.present = true;
+    visit_ctx c{r.root, out};
+    visit(fd, r.top, r.root.path, 0, report, contents_new, c);  // closes fd
+    return c.spent;
   }
 
-  void add_folder(root_state& r, const std::string& path, int depth, bool report_contents) {
-    if (r.index.count(path)) return;
-    r.index[path] = r.folders.size();
-    folder f;
-    f.path = path;
-    f.depth = depth;
-    f.report_contents = report_contents;
-    r.folders.push_back(std::move(f));
-  }
-
-  // The folder and everything below it leave the walk (their removal is reported by whoever saw it).
-  void drop_tree(root_state& r, const std::string& path) {
-    for (auto it = r.index.lower_bound(path); it != r.index.end() && (it->first == path || under(it->first, path));) {
-      r.folders[it->second].reset();
-      it = r.index.erase(it);
+  // `report`: differences are changes (false on a baseline). `contents_new`: the folder itself
+  // is new, so its entries are reported created on this first listing. Takes `fd`.
+  void visit(int fd, node& n, const std::string& path, int depth, bool report, bool contents_new, visit_ctx& c) {
+    struct closer {
+      int fd;
+      ~closer() { ::close(fd); }
+    } close_fd{fd};
+    ++cycle_folders_;
+    struct stat self;
+    if (::fstat(fd, &self) != 0) return;
+    stamp now_self = stamp_of(self);
+    std::int64_t read_at = wall_ns();
+    bool same_names = n.listed && !n.self_racy && now_self == n.self;
+    n.self = now_self;
+    n.self_racy = now_self.mtime > read_at - racy_window_ns;
+    if (!same_names || !restat(fd, n, path, c)) relist(fd, n, path, depth, (report && n.listed) || contents_new, c);
+    n.listed = true;
+    c.spent += n.children.size() + 1;
+    cycle_entries_ += static_cast<std::int64_t>(n.children.size());
+    // Into the folders below (their own nodes decide whether to list again).
+    for (auto& ch : n.children) {
+      if (!ch.sub) continue;
+      int sub = ::openat(fd, ch.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0) continue;  // gone since the listing: the next listing of this folder reports it
+      bool sub_new = !ch.sub->listed && report;
+      visit(sub, *ch.sub, path + "/" + ch.name, depth + 1, report, sub_new, c);
     }
   }
 
-  static bool read_stamp(int dirfd, const dir_entry& e, stamp& st) {
-    if (e.type == entry_type::directory) {
-      st.is_dir = true;  // a folder's own times change with its entries, which are compared anyway
-      return true;
+  // The names are known unchanged: lstat each non-folder entry. False when one vanished or
+  // turned into something else (then the folder is listed after all).
+  bool restat(int fd, node& n, const std::string& path, visit_ctx& c) {
+    std::int64_t read_at = wall_ns();
+    for (auto& ch : n.children) {
+      if (ch.st.is_dir) continue;
+      struct stat s;
+      if (::fstatat(fd, ch.name.c_str(), &s, AT_SYMLINK_NOFOLLOW) != 0) return false;
+      stamp st = stamp_of(s);
+      if (st.is_dir) return false;
+      if (ch.racy || !(st == ch.st)) c.out.push_back({path + "/" + ch.name, change_kind::modified, false});
+      ch.st = st;
+      ch.racy = st.mtime > read_at - racy_window_ns;
     }
-    struct stat s;
-    if (::fstatat(dirfd, e.name.c_str(), &s, AT_SYMLINK_NOFOLLOW) != 0) return false;  // vanished meanwhile
-    st.is_dir = S_ISDIR(s.st_mode);
-    if (st.is_dir) return true;
-    st.mode = s.st_mode;
-    st.size = static_cast<std::int64_t>(s.st_size);
-    st.mtime = mtime_ns(s);
-    st.ctime = ctime_ns(s);
-    st.ino = static_cast<std::uint64_t>(s.st_ino);
     return true;
   }
 
-  // Lists one folder and reports its differences; returns the entries compared.
-  std::size_t visit(root_state& r, std::size_t idx, std::vector<fs_change>& out) {
-    if (!r.folders[idx]) return 0;
-    folder& f = *r.folders[idx];
-    int fd = ::open(f.path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-      // Gone (or never there yet). Below the root its parent's listing reports it; the root
-      // itself has no parent here, so its removal is reported as inotify's DELETE_SELF would.
-      if (f.depth == 0) {
-        if (f.listed) out.push_back({f.path, change_kind::removed, true});
-        f.listed = false;
-        f.children.clear();
-        f.report_contents = true;  // when it comes back, all of it is new
-      }
-      return 1;
-    }
+  // Lists the folder, compares with the last listing (both sorted: one merge) and keeps the new one.
+  void relist(int fd, node& n, const std::string& path, int depth, bool report, visit_ctx& c) {
     std::vector<dir_entry> entries;
-    int err = list_directory(fd, entries);
-    if (err) {
-      ::close(fd);
-      return 1;
-    }
+    if (list_directory(fd, entries) != 0) return;
+    std::int64_t read_at = wall_ns();
     std::vector<child> now;
     now.reserve(entries.size());
-    std::int64_t read_at = wall_ns();
     for (auto& e : entries) {
-      child c{e.name, {}, false};
-      if (!read_stamp(fd, e, c.st)) continue;
-      // mtime only, as the hasher decides: a write sets it, so a write in the same tick as our
-      // read is what could go unseen. (A recent ctime alone, from chmod or touch -d, is not.)
-      c.racy = !c.st.is_dir && c.st.mtime > read_at - racy_window_ns;
-      now.push_back(std::move(c));
-    }
-    ::close(fd);
-    bool report = f.listed || f.report_contents;
-    std::vector<child> old;
-    if (f.listed) old = std::move(f.children);
-    const std::string parent = f.path;
-    const int depth = f.depth;
-    // `f` is not used past here: compare may add folders, and r.folders may move.
-    compare(r, parent, depth, old, now, report, out);
-    std::size_t n = now.size();
-    folder& g = *r.folders[idx];
-    g.children = std::move(now);
-    g.listed = true;
-    cycle_entries_ += static_cast<std::int64_t>(n);
-    return n + 1;
-  }
-
-  // Both lists are sorted by name: one merge.
-  void compare(root_state& r, const std::string& parent, int depth, const std::vector<child>& old,
-               const std::vector<child>& now, bool report, std::vector<fs_change>& out) {
-    std::size_t i = 0, j = 0;
-    auto appeared = [&](const child& c) {
-      std::string full = parent + "/" + c.name;
-      if (report) out.push_back({full, change_kind::created, c.st.is_dir});
-      if (c.st.is_dir && depth < r.root.max_depth && ctx_.enter(r.root, parent, c.name))
-        add_folder(r, full, depth + 1, report);
-    };
-    auto vanished = [&](const child& c) {
-      std::string full = parent + "/" + c.name;
-      out.push_back({full, change_kind::removed, c.st.is_dir});
-      if (c.st.is_dir) drop_tree(r, full);
-    };
-    while (i < old.size() || j < now.size()) {
-      if (j == now.size() || (i < old.size() && old[i].name < now[j].name)) {
-        vanished(old[i++]);
-      } else if (i == old.size() || now[j].name < old[i].name) {
-        appeared(now[j++]);
+      child ch{std::move(e.name), {}, false, nullptr};
+      if (e.type == entry_type::directory) {
+        ch.st.is_dir = true;  // its own node keeps its fields
       } else {
-        const child &o = old[i++], &n = now[j++];
-        if (o.st.is_dir != n.st.is_dir) {
-          vanished(o);
-          appeared(n);
-        } else if (!n.st.is_dir && (o.racy || !(o.st == n.st))) {
-          out.push_back({parent + "/" + n.name, change_kind::modified, false});
-        }
+        struct stat s;
+        if (::fstatat(fd, ch.name.c_str(), &s, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished meanwhile
+        ch.st = stamp_of(s);
+        if (ch.st.is_dir) ch.st = stamp{true};
+        ch.racy = !ch.st.is_dir && ch.st.mtime > read_at - racy_window_ns;
       }
+      now.push_back(std::move(ch));
     }
+    auto& old = n.children;
+    std::size_t i = 0;
+    auto want_node = [&](const child& ch) {
+      return ch.st.is_dir && depth < c.root.max_depth && ctx_.enter(c.root, path, ch.name);
+    };
+    for (auto& ch : now) {
+      while (i < old.size() && old[i].name < ch.name) {
+        c.out.push_back({path + "/" + old[i].name, change_kind::removed, old[i].st.is_dir});
+        ++i;
+      }
+      bool same_name = i < old.size() && old[i].name == ch.name;
+      if (same_name && old[i].st.is_dir == ch.st.is_dir) {
+        if (!ch.st.is_dir && (old[i].racy || !(old[i].st == ch.st)) && report)
+          c.out.push_back({path + "/" + ch.name, change_kind::modified, false});
+        ch.sub = std::move(old[i].sub);
+      } else {
+        if (same_name) c.out.push_back({path + "/" + ch.name, change_kind::removed, old[i].st.is_dir});
+        if (report) c.out.push_back({path + "/" + ch.name, change_kind::created, ch.st.is_dir});
+      }
+      if (same_name) ++i;
+      if (want_node(ch) && !ch.sub) ch.sub = std::make_unique<node>();
+      if (!want_node(ch)) ch.sub.reset();
+    }
+    for (; i < old.size(); ++i) c.out.push_back({path + "/" + old[i].name, change_kind::removed, old[i].st.is_dir});
+    n.children = std::move(now);
   }
 
   const backend_context& ctx_;
   std::vector<root_state> roots_;
-  std::size_t cursor_root_ = 0, cursor_folder_ = 0;
-  std::int64_t cycle_entries_ = 0, entries_last_cycle_ = 0, folders_last_cycle_ = 0;
+  std::vector<std::string> fresh_;  // roots added since the cycle began: their first visit is silent
+  std::size_t cursor_ = 0;
+  std::int64_t cycle_entries_ = 0, cycle_folders_ = 0, entries_last_cycle_ = 0, folders_last_cycle_ = 0;
 };
 
 class poll_backend final : public watch_backend {
@@ -339,6 +331,7 @@ class poll_backend final : public watch_backend {
     if (roots) c->walk.set_roots(*roots);
     std::vector<fs_change> batch;
     c->walk.tick(c->opts.max_entries_per_tick, batch);
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     {
       std::lock_guard lk(c->mu);
       auto& f = c->figures;
@@ -348,7 +341,7 @@ class poll_backend final : public watch_backend {
       f.watches = c->walk.folders();
       f.entries = c->walk.entries();
     }
-    asio::post(c->ctx.strand, [c, batch = std::move(batch)]() mutable {
+    asio::post(c->ctx.strand, [c, took, batch = std::move(batch)]() mutable {
       c->walking = false;
       if (c->stopped) return;
       if (!batch.empty()) c->ctx.changed(std::move(batch));
@@ -358,7 +351,9 @@ class poll_backend final : public watch_backend {
         std::lock_guard lk(c->mu);
         more = c->next_roots.has_value();  // watch() was called during the walk
       }
-      schedule(c, more ? std::chrono::milliseconds(0) : c->opts.interval);
+      // Ticks start an interval apart (so a change waits at most one interval), but a tick
+      // slower than that is followed by as long a rest: the walk takes at most half a core.
+      schedule(c, more ? std::chrono::milliseconds(0) : std::max(c->opts.interval - took, took));
     });
   }
 

@@ -35,7 +35,7 @@ void lower_thread_priority() {
 #endif
 }
 
-void release_free_memory() {}  // only glibc keeps freed pages that malloc_trim returns
+void release_free_memory() {}  // only glibc keeps freed pages that a trim call returns
 
 namespace {
 // getppid() every 250 ms. The timer holds itself through its handler; the loop ends with the
