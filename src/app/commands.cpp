@@ -261,10 +261,10 @@ int cmd_vacuum(const config& cfg) {
     if (int rc = lock_or_complain(lock, cfg)) return rc;
     auto before = fs::file_size(cfg.cache.db_path);
     db::connection c(cfg.cache.db_path.string());
-    c.exec("VACUUM");
-    c.exec("ANALYZE");
-    db::repository(c).set_meta("last_vacuum", format_api_time(now_micros()));
-    db::repository(c).set_meta("last_analyze", format_api_time(now_micros()));
+    db::repository repo(c);
+    repo.vacuum(now_micros());
+    repo.analyze(now_micros());
+    c.checkpoint(db::connection::checkpoint_mode::truncate, 100);
     std::cout << "vacuumed: " << before << " -> " << fs::file_size(cfg.cache.db_path) << " bytes\n";
     return 0;
   });

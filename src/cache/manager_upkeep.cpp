@@ -100,13 +100,11 @@ size_cap_outcome manager::enforce_size_cap(std::int64_t cap_bytes) {
       tx.commit();
     }
     if (deleted == 0) break;
-    repo_->vacuum();
+    repo_->vacuum(now_micros());
     out.after_bytes = repo_->usage().used_bytes();
   }
   if (out.marketplace_deleted) reload_marketplace();
   conn_->checkpoint(db::connection::checkpoint_mode::truncate, 100);
-  micros now = now_micros();
-  repo_->set_meta("last_vacuum", format_api_time(now));
   out.still_over = out.after_bytes > cap_bytes;
   if (out.still_over)
     BOOST_LOG_TRIVIAL(warning) << "the cached projects and artifacts alone need " << out.after_bytes
@@ -123,9 +121,8 @@ bool manager::vacuum_if_worthwhile(micros now, bool force) {
   bool worthwhile = u.free_bytes() >= (1LL << 20) && u.freelist_count * 4 >= u.page_count;
   if (!force && !worthwhile) return false;
   auto t0 = std::chrono::steady_clock::now();
-  repo_->vacuum();
+  repo_->vacuum(now);
   conn_->checkpoint(db::connection::checkpoint_mode::truncate, 100);
-  repo_->set_meta("last_vacuum", format_api_time(now));
   BOOST_LOG_TRIVIAL(info) << "VACUUM: " << u.file_bytes() << " -> " << repo_->usage().file_bytes() << " bytes in "
                           << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()
                           << " ms";
@@ -136,8 +133,7 @@ bool manager::analyze_if_due(micros now, bool force) {
   auto last = repo_->get_meta("last_analyze");
   auto last_t = last ? parse_time(*last) : std::nullopt;
   if (!force && last_t && now - *last_t < week) return false;
-  repo_->analyze();
-  repo_->set_meta("last_analyze", format_api_time(now));
+  repo_->analyze(now);
   return true;
 }
 

@@ -81,8 +81,10 @@ class repository {
   std::int64_t count_fingerprints();
   // Bytes the fingerprints table and its index take (dbstat); nothing when SQLite lacks dbstat.
   std::optional<std::int64_t> fingerprint_bytes();
-  void vacuum();
-  void analyze();
+  // VACUUM and ANALYZE, each recording when it ran (meta last_vacuum / last_analyze): the one
+  // path for the housekeeper, the size cap and `projcache vacuum`.
+  void vacuum(micros now);
+  void analyze(micros now);
 
  private:
   connection& c_;

@@ -1,6 +1,8 @@
 // Housekeeping queries: page usage, retention and size-cap deletes, VACUUM and ANALYZE.
 #include "db/repository.hpp"
 
+#include "common/time_format.hpp"
+
 namespace projcache::db {
 
 storage_usage repository::usage() {
@@ -58,10 +60,16 @@ std::optional<std::int64_t> repository::fingerprint_bytes() {
   }
 }
 
-void repository::vacuum() { c_.exec("VACUUM"); }
+void repository::vacuum(micros now) {
+  c_.exec("VACUUM");
+  set_meta("last_vacuum", format_api_time(now));
+}
 
 // Sampled: the planner needs rough row counts, and a full ANALYZE of a big cache holds the
 // write strand for tens of milliseconds.
-void repository::analyze() { c_.exec("PRAGMA analysis_limit=1000; ANALYZE"); }
+void repository::analyze(micros now) {
+  c_.exec("PRAGMA analysis_limit=1000; ANALYZE");
+  set_meta("last_analyze", format_api_time(now));
+}
 
 }  // namespace projcache::db

@@ -276,4 +276,43 @@ BOOST_AUTO_TEST_CASE(sigint_stops_gracefully_and_a_second_signal_at_once) {
   BOOST_TEST(proc.stop(SIGTERM) == 143);
 }
 
+BOOST_AUTO_TEST_CASE(the_watcher_backend_is_chosen_and_reported) {
+  const bool portable = projcache_binary().ends_with("-portable");
+  auto watcher_of = [](const live_server& s) { return s.get_json("/api/v1/cache/status").at("watcher").as_object(); };
+  {
+    // auto: inotify on Linux; the portable build has only poll.
+    live_server s;
+    auto w = watcher_of(s);
+    BOOST_TEST(w.at("backend").as_string() == (portable ? "poll" : "inotify"));
+    BOOST_TEST(w.at("backends").as_array().size() == 1u);
+  }
+  {
+    // poll asked for (any build): reported with its figures, and a new project is still found.
+    live_server s({{"SKILLMEAT_CACHE_WATCHER", "poll"}, {"SKILLMEAT_CACHE_POLL_INTERVAL_MS", "100"}});
+    auto w = watcher_of(s);
+    BOOST_TEST(w.at("backend").as_string() == "poll");
+    auto& b = w.at("backends").as_array().at(0).as_object();
+    BOOST_TEST(b.at("interval_ms").as_int64() == 100);
+    BOOST_TEST(b.at("watches").as_int64() > 5);
+    write_file(s.w.dev / "fresh/.claude/skills/x/SKILL.md", "x\n");
+    write_file(s.w.dev / "fresh/.claude/.skillmeat-deployed.toml",
+               "[[deployed]]\nartifact_name = \"x\"\nartifact_type = \"skill\"\nartifact_path = \"skills/x\"\n");
+    auto id = b64_id(s.w.dev / "fresh");
+    BOOST_TEST(eventually([&] { return s.get("/api/v1/cache/projects/" + url_encode(id)).status == 200; }));
+    auto metrics = s.get("/metrics").body;
+    BOOST_TEST(metrics.find("projcache_watcher_poll_ticks_total{backend=\"poll\",role=\"primary\"}") != std::string::npos);
+  }
+  temp_dir d;
+  env_map env{{"SKILLMEAT_HOME", d.path().string()}};
+  auto bad = run_projcache({"serve", "--port", "0", "--watcher", "kqueue"}, env);
+  BOOST_TEST(bad.code == 2);
+  BOOST_TEST(bad.err.find(portable ? "auto, poll" : "auto, inotify, poll") != std::string::npos, bad.err);
+  if (portable) {
+    // Linux-only: the message says what to use instead.
+    auto inotify = run_projcache({"serve", "--port", "0", "--watcher", "inotify"}, env);
+    BOOST_TEST(inotify.code == 2);
+    BOOST_TEST(inotify.err.find("use watcher = \"poll\" or \"auto\"") != std::string::npos, inotify.err);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
