@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 #include "platform/dir_listing.hpp"
 #include "platform/file_time.hpp"
@@ -113,12 +114,16 @@ class poll_walk {
   }
 
   // Visits whole roots from the cursor until `budget` entries were compared or each root was
-  // visited once. Returns whether the cycle completed.
-  bool tick(std::size_t budget, std::vector<fs_change>& out) {
+  // visited once; what a root's visit found goes to `flush` at once, not at the tick's end (a
+  // change must not wait for the rest of the walk). Returns whether the cycle completed.
+  template <class Flush>
+  bool tick(std::size_t budget, Flush&& flush) {
     std::size_t spent = 0;
+    std::vector<fs_change> out;
     while (cursor_ < roots_.size()) {
       if (spent >= budget) return false;
       spent += visit_root(roots_[cursor_++], out);
+      if (!out.empty()) flush(std::exchange(out, {}));
     }
     folders_last_cycle_ = cycle_folders_;
     entries_last_cycle_ = cycle_entries_;
@@ -311,8 +316,11 @@ class poll_backend final : public watch_backend {
 
   // On the strand. Re-arming supersedes a pending wait (its handler sees an old generation).
   static void schedule(const std::shared_ptr<core>& c, std::chrono::milliseconds after) {
+    schedule_at(c, std::chrono::steady_clock::now() + after);
+  }
+  static void schedule_at(const std::shared_ptr<core>& c, std::chrono::steady_clock::time_point at) {
     auto gen = ++c->generation;
-    c->timer.expires_after(after);
+    c->timer.expires_at(at);
     c->timer.async_wait([c, gen](boost::system::error_code ec) {
       if (ec || c->stopped || gen != c->generation) return;
       c->walking = true;
@@ -329,9 +337,12 @@ class poll_backend final : public watch_backend {
       roots.swap(c->next_roots);
     }
     if (roots) c->walk.set_roots(*roots);
-    std::vector<fs_change> batch;
-    c->walk.tick(c->opts.max_entries_per_tick, batch);
-    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    c->walk.tick(c->opts.max_entries_per_tick, [&c](std::vector<fs_change>&& batch) {
+      asio::post(c->ctx.strand, [c, batch = std::move(batch)]() mutable {
+        if (!c->stopped) c->ctx.changed(std::move(batch));
+      });
+    });
+    auto took = std::chrono::steady_clock::now() - t0;
     {
       std::lock_guard lk(c->mu);
       auto& f = c->figures;
@@ -341,19 +352,21 @@ class poll_backend final : public watch_backend {
       f.watches = c->walk.folders();
       f.entries = c->walk.entries();
     }
-    asio::post(c->ctx.strand, [c, took, batch = std::move(batch)]() mutable {
+    auto took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(took);
+    asio::post(c->ctx.strand, [c, t0, took_ms] {
       c->walking = false;
-      if (c->stopped) return;
-      if (!batch.empty()) c->ctx.changed(std::move(batch));
       if (c->stopped) return;
       bool more;
       {
         std::lock_guard lk(c->mu);
         more = c->next_roots.has_value();  // watch() was called during the walk
       }
-      // Ticks start an interval apart (so a change waits at most one interval), but a tick
-      // slower than that is followed by as long a rest: the walk takes at most half a core.
-      schedule(c, more ? std::chrono::milliseconds(0) : std::max(c->opts.interval - took, took));
+      // Ticks start an interval apart, on the clock (no drift from the hand-offs), so a change
+      // waits at most one interval; a tick slower than that is followed by as long a rest, so
+      // the walk takes at most half a core.
+      auto now = std::chrono::steady_clock::now();
+      if (more) schedule_at(c, now);
+      else schedule_at(c, took_ms < c->opts.interval ? t0 + c->opts.interval : now + took_ms);
     });
   }
 

@@ -117,7 +117,11 @@ BOOST_AUTO_TEST_CASE(rapid_writes_coalesce_into_one_refresh) {
   for (int i = 0; i < 5; ++i) write_file(w.dev / "app/.claude/agents/pm.md", "write " + std::to_string(i) + "\n");
   BOOST_REQUIRE(wait_until([&] { return completions(w.app_id) >= 1; }));
   BOOST_REQUIRE(wait_until([&] { return settled(); }));
-  BOOST_TEST(completions(w.app_id) == 1u);
+  // One refresh saw the writes. (The poll backend may add a refresh that finds nothing: a file
+  // written within 50 ms of its lstat is reported once more, as a write in that clock tick
+  // would leave its fields equal. So changes are counted, not refreshes.)
+  BOOST_TEST(svc->rec.of("changes_detected", w.app_id).size() == 1u);
+  if (svc->watcher->state().backend != "poll") BOOST_TEST(completions(w.app_id) == 1u);
   BOOST_TEST(svc->mgr->project(w.app_id)->artifacts.size() == 6u);
 }
 
