@@ -14,7 +14,7 @@
 
 namespace projcache::cache {
 
-inline constexpr std::int64_t racy_window_ns = 50'000'000;
+using platform::racy_window_ns;
 
 using platform::mtime_ns;
 

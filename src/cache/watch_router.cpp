@@ -3,16 +3,13 @@
 #include <algorithm>
 
 #include "cache/discovery.hpp"
+#include "common/path_prefix.hpp"
 
 namespace projcache::cache {
 
 using platform::change_kind;
 
 namespace {
-bool under(const std::string& path, const std::string& dir) {
-  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
-}
-bool at_or_under(const std::string& path, const std::string& dir) { return path == dir || under(path, dir); }
 
 std::string_view base_name(const std::string& path) {
   auto slash = path.rfind('/');
@@ -42,7 +39,7 @@ bool change_router::is_search_root(const std::string& path) const {
 
 bool change_router::leads_to_missing_root(const std::string& dir) const {
   return std::any_of(world_.missing_roots.begin(), world_.missing_roots.end(),
-                     [&](const std::string& root) { return at_or_under(root, dir); });
+                     [&](const std::string& root) { return path_at_or_under(root, dir); });
 }
 
 bool change_router::enter(const platform::watch_root& root, const std::string& parent, std::string_view name) const {
@@ -64,10 +61,10 @@ route change_router::route_change(const platform::fs_change& c) const {
     // projects, and when it is the collections folder every project's drift may change.
     out.resync = true;
     out.keys.push_back(debounce_key::rescan());
-    if (at_or_under(world_.collections, full)) out.keys.push_back(debounce_key::collection(""));
+    if (path_at_or_under(world_.collections, full)) out.keys.push_back(debounce_key::collection(""));
     return out;
   }
-  if (at_or_under(full, world_.collections)) {
+  if (path_at_or_under(full, world_.collections)) {
     std::string rest = full.size() > world_.collections.size() ? full.substr(world_.collections.size() + 1) : "";
     out.keys.push_back(debounce_key::collection(rest.substr(0, rest.find('/'))));
     return out;
@@ -84,7 +81,7 @@ route change_router::route_change(const platform::fs_change& c) const {
   }
   // In a search tree: a folder or a deployment file came or went (a project may have).
   bool in_search_tree = std::any_of(world_.search_roots.begin(), world_.search_roots.end(),
-                                    [&](const std::string& r) { return at_or_under(full, r); });
+                                    [&](const std::string& r) { return path_at_or_under(full, r); });
   if (in_search_tree && ((c.is_dir && c.kind != change_kind::modified) || base_name(full) == deployed_file_name))
     out.keys.push_back(debounce_key::rescan());
   return out;

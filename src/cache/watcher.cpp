@@ -6,6 +6,7 @@
 #include "cache/discovery.hpp"
 #include "cache/manager.hpp"
 #include "cache/refresh.hpp"
+#include "common/path_prefix.hpp"
 #include "events/bus.hpp"
 
 namespace fs = std::filesystem;
@@ -15,10 +16,6 @@ namespace projcache::cache {
 
 namespace {
 constexpr int unlimited_depth = 64;
-
-bool under(const std::string& path, const std::string& dir) {
-  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
-}
 
 std::string normal(const fs::path& p) {
   auto s = p.lexically_normal().string();
@@ -178,12 +175,14 @@ void watcher::resync() {
   }
   roots_ = std::move(roots);
   backend_->watch(roots_);
-  if (fallback_) {
-    std::vector<platform::watch_root> polled;
-    for (auto& r : roots_)
-      if (fallback_roots_.count(r.path)) polled.push_back(r);
-    fallback_->watch(polled);
-  }
+  if (fallback_) fallback_->watch(polled_roots());
+}
+
+std::vector<platform::watch_root> watcher::polled_roots() const {
+  std::vector<platform::watch_root> polled;
+  for (auto& r : roots_)
+    if (fallback_roots_.count(r.path)) polled.push_back(r);
+  return polled;
 }
 
 bool watcher::relevant_for_project(const std::string& id, const std::string& root_path, const std::string& rel) const {
@@ -193,7 +192,7 @@ bool watcher::relevant_for_project(const std::string& id, const std::string& roo
   for (auto& a : p->artifacts) {
     if (a->profile_root != root || !a->artifact_path) continue;
     const std::string& ap = *a->artifact_path;
-    if (rel == ap || under(rel, ap) || under(ap, rel)) return true;
+    if (rel == ap || path_under(rel, ap) || path_under(ap, rel)) return true;
   }
   return false;
 }
@@ -250,11 +249,7 @@ void watcher::on_limit(const std::string& root) {
   }
   // Posted: the backend reporting the limit is in the middle of its own watch().
   asio::post(strand_, [this] {
-    if (!running_) return;
-    std::vector<platform::watch_root> polled;
-    for (auto& r : roots_)
-      if (fallback_roots_.count(r.path)) polled.push_back(r);
-    fallback_->watch(polled);
+    if (running_) fallback_->watch(polled_roots());
   });
 }
 

@@ -58,6 +58,8 @@ class watcher {
   void on_limit(const std::string& root);
   void fire(const debounce_key& k);
   std::shared_ptr<const change_router> router() const;
+  // The watched roots that inotify's watch limit handed to the fallback poller.
+  std::vector<platform::watch_root> polled_roots() const;
   // The world as the router sees it, and the folders to watch for it (reads the file system).
   std::pair<watch_world, std::vector<platform::watch_root>> plan() const;
   bool relevant_for_project(const std::string& id, const std::string& root_path, const std::string& rel) const;

@@ -7,6 +7,11 @@
 
 namespace projcache::platform {
 
+// A file modified this recently may be rewritten within the same clock tick and keep its size
+// and mtime, so whoever compares stat fields treats it as changed once more (git's racy rule):
+// the hasher's fingerprints, the parse caches and the poll watcher.
+inline constexpr std::int64_t racy_window_ns = 50'000'000;
+
 #if defined(__APPLE__)
 inline std::int64_t mtime_ns(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtimespec.tv_sec) * 1'000'000'000 + st.st_mtimespec.tv_nsec;

@@ -33,7 +33,6 @@ namespace projcache::platform {
 
 namespace {
 
-constexpr std::int64_t racy_window_ns = 50'000'000;
 
 std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -14,6 +14,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "common/path_prefix.hpp"
 #include "platform/dir_listing.hpp"
 
 namespace asio = boost::asio;
@@ -24,10 +25,6 @@ namespace {
 
 constexpr std::uint32_t watch_mask = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM |
                                      IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR;
-
-bool under(const std::string& path, const std::string& dir) {
-  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
-}
 
 class inotify_backend final : public watch_backend {
  public:
@@ -183,7 +180,7 @@ class inotify_backend final : public watch_backend {
 
   void remove_under(const std::string& path) {
     for (auto it = watches_.begin(); it != watches_.end();) {
-      if (it->second.path == path || under(it->second.path, path)) {
+      if (path_at_or_under(it->second.path, path)) {
         ::inotify_rm_watch(fd_->native_handle(), it->first);
         by_path_.erase(it->second.path);
         it = watches_.erase(it);
