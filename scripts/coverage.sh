@@ -3,6 +3,7 @@
 # unit tests, prints the summary and writes build/coverage/html/index.html.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/ccache_env.sh
 scripts/deps.sh --coverage
 cmake -S . -B build/coverage -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPROJCACHE_COVERAGE=ON >/dev/null
 cmake --build build/coverage -j2 --target test_db test_events test_world test_cache_service test_net_units

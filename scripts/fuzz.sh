@@ -6,6 +6,7 @@
 #   scripts/fuzz.sh [SECONDS] [HARNESS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/ccache_env.sh
 secs="${1:-60}"
 shift || true
 harnesses=("$@")
@@ -13,7 +14,7 @@ harnesses=("$@")
 
 scripts/deps.sh --fuzz
 CC=clang-16 CXX=clang++-16 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DPROJCACHE_FUZZ=ON -DPROJCACHE_TESTS=OFF \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DPROJCACHE_FUZZ=ON -DPROJCACHE_TESTS=OFF \
   -Wno-dev >/dev/null
 cmake --build build/fuzz -j2 --target "${harnesses[@]}"
 

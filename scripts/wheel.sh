@@ -5,6 +5,7 @@
 # Python build tools, no package index (--no-isolation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/ccache_env.sh
 root=$PWD
 scripts/deps.sh --wheel
 

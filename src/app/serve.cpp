@@ -19,6 +19,7 @@
 #include "cache/service.hpp"
 #include "events/bus.hpp"
 #include "net/app_context.hpp"
+#include "net/http_client.hpp"
 #include "net/server.hpp"
 #include "common/json_text.hpp"
 #include "platform/platform.hpp"
@@ -100,7 +101,10 @@ int cmd_serve(config cfg, const command_args& a) {
     return 0;
   }
   events::bus bus(cfg.event_ring_size);
-  cache::service svc(ioc, cfg.cache, bus);
+  // The marketplace fetches through net's client; the cache itself opens no socket.
+  cache::service svc(ioc, cfg.cache, bus, [&ioc](std::string url, cache::http_get_done done) {
+    net::http_get(ioc, std::move(url), std::move(done));
+  });
   try {
     svc.open();
   } catch (const std::exception& e) {

@@ -1,16 +1,16 @@
 #pragma once
 // The marketplace cache (contract section 5): listings fetched over HTTP(S) from the configured
-// URL, mapped to marketplace rows, kept 24 h; a failed fetch keeps the old entries and says why
-// in a refresh_error event.
+// URL (through the http_get_fn it is given), mapped to marketplace rows, kept 24 h; a failed
+// fetch keeps the old entries and says why in a refresh_error event.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cache/http_get.hpp"
 #include "db/types.hpp"
 
 namespace projcache::events {
@@ -32,7 +32,9 @@ class marketplace_fetcher {
   using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
   // Rows are stored on write_strand, where every database write runs.
   // Its failures go to `bus` as refresh_error events with details.source "marketplace".
-  marketplace_fetcher(boost::asio::io_context& ioc, manager& m, strand_type& write_strand, events::bus& bus);
+  // Without `get` every fetch fails, saying so (the one-shot commands fetch nothing).
+  marketplace_fetcher(boost::asio::io_context& ioc, manager& m, strand_type& write_strand, events::bus& bus,
+                      http_get_fn get);
   // Fetches when the cache is older than its TTL, then checks again every hour.
   void start();
   void stop();
@@ -41,11 +43,11 @@ class marketplace_fetcher {
 
  private:
   void schedule();
-  void store(std::exception_ptr ep, const std::string& body, const done_fn& done);
-  boost::asio::io_context& ioc_;
+  void store(const std::optional<std::string>& fetch_error, const std::string& body, const done_fn& done);
   manager& mgr_;
   strand_type& write_strand_;
   events::bus& bus_;
+  http_get_fn get_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
 };

@@ -13,12 +13,12 @@ namespace asio = boost::asio;
 
 namespace projcache::cache {
 
-service::service(asio::io_context& ioc, settings s, events::bus& bus)
+service::service(asio::io_context& ioc, settings s, events::bus& bus, http_get_fn get)
     : mgr_(std::make_unique<manager>(std::move(s))),
       job_(std::make_unique<refresh_job>(ioc, *mgr_, bus)),
       watcher_(std::make_unique<cache::watcher>(ioc, *mgr_, *job_, bus)),
       upkeep_(std::make_unique<housekeeper>(*mgr_, *job_)),
-      market_(std::make_unique<marketplace_fetcher>(ioc, *mgr_, job_->write_strand(), bus)) {
+      market_(std::make_unique<marketplace_fetcher>(ioc, *mgr_, job_->write_strand(), bus, std::move(get))) {
   // Projects came or went: the watcher re-reads what to watch.
   job_->set_on_full_refresh([w = watcher_.get()] { w->resync(); });
 }

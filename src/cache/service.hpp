@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "cache/http_get.hpp"
 #include "cache/queries.hpp"
 #include "cache/refresh_types.hpp"
 #include "cache/settings.hpp"
@@ -52,7 +53,9 @@ class service {
   template <class T>
   using done_fn = std::function<void(T)>;
 
-  service(boost::asio::io_context& ioc, settings s, events::bus& bus);
+  // `get` is how the marketplace reaches the network (app/ passes net's client); without it the
+  // marketplace is never fetched.
+  service(boost::asio::io_context& ioc, settings s, events::bus& bus, http_get_fn get = {});
   ~service();
   service(const service&) = delete;
   service& operator=(const service&) = delete;

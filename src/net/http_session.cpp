@@ -2,9 +2,11 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/log/trivial.hpp>
+#include <array>
 #include <chrono>
 
 #include "net/app_context.hpp"
@@ -49,6 +51,15 @@ asio::awaitable<response> route(const request& req, std::string path, query_list
                              << " failed: " << e.what();
   }
   co_return error_response(req, http::status::internal_server_error, "Internal Server Error");
+}
+
+// The header block and the body in one plain write (see wire_header).
+asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> write_response(beast::tcp_stream& stream,
+                                                                                  const response& res) {
+  auto head = wire_header(res);
+  auto body = res.body().view();
+  std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(body.data(), body.size())};
+  co_return co_await asio::async_write(stream, wire, as_tuple_awaitable);
 }
 
 // GET and HEAD answers: an ETag on every 200, 304 for a matching If-None-Match, HEAD bodiless.
@@ -142,13 +153,13 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context
     if (!ec) {
       if (auto refusal = refuse_framing(parser.get())) {
         refusal->keep_alive(false);
-        co_await http::async_write(stream, *refusal, as_tuple_awaitable);
+        co_await write_response(stream, *refusal);
         break;
       }
       // curl and others wait up to a second for this before they send a body.
       if (!parser.is_done() && expects_continue(parser.get())) {
-        http::response<http::empty_body> go_on{http::status::continue_, 11};
-        auto [cec, cn] = co_await http::async_write(stream, go_on, as_tuple_awaitable);
+        static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(go_on), as_tuple_awaitable);
         ec = cec;
       }
       if (!ec && !parser.is_done()) std::tie(ec, n) = co_await http::async_read(stream, buf, parser, as_tuple_awaitable);
@@ -168,7 +179,7 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context
       if (reply) {
         reply->keep_alive(false);
         stream.expires_after(app.opts.request_timeout);
-        co_await http::async_write(stream, *reply, as_tuple_awaitable);
+        co_await write_response(stream, *reply);
       }
       break;
     }
@@ -182,7 +193,7 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context
         if (auto refusal = admit_upgrade(req, app.opts, subprotocol)) {
           refusal->keep_alive(false);
           stream.expires_after(app.opts.request_timeout);
-          co_await http::async_write(stream, *refusal, as_tuple_awaitable);
+          co_await write_response(stream, *refusal);
           break;
         }
         stream.expires_never();
@@ -195,7 +206,7 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context
     app.stats.in_flight.fetch_sub(1);
     if (app.stopping) res.keep_alive(false);
     stream.expires_after(app.opts.request_timeout);
-    auto [wec, wn] = co_await http::async_write(stream, res, as_tuple_awaitable);
+    auto [wec, wn] = co_await write_response(stream, res);
     if (wec || !res.keep_alive()) break;
   }
   boost::system::error_code ignored;

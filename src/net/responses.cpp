@@ -1,6 +1,8 @@
 #include "net/responses.hpp"
 #include "common/json_text.hpp"
 
+#include <boost/beast/core/buffers_range.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/json.hpp>
 
 namespace projcache::net {
@@ -40,6 +42,20 @@ response error_response(const request& req, http::status status, std::string_vie
 
 response validation_response(const request& req, const boost::json::value& detail) {
   return json_response(req, http::status::unprocessable_entity, boost::json::object{{"detail", detail}});
+}
+
+std::string wire_header(const response& res) {
+  http::response_serializer<shared_body> sr(res);
+  sr.split(true);
+  std::string head;
+  boost::system::error_code ec;
+  while (!ec && !sr.is_header_done()) {
+    sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+      for (auto b : boost::beast::buffers_range_ref(buffers)) head.append(static_cast<const char*>(b.data()), b.size());
+      sr.consume(boost::beast::buffer_bytes(buffers));
+    });
+  }
+  return head;
 }
 
 }  // namespace projcache::net

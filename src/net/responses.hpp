@@ -17,4 +17,10 @@ response text_response(const request& req, http::status status, std::string body
 response shared_response(const request& req, http::status status, std::shared_ptr<const std::string> body,
                          std::string_view content_type);
 
+// The status line and header fields of `res` as they go on the wire; its body follows them as
+// it is. http_session writes the two with one plain write: Beast's http::async_write would
+// instantiate its serializer's composed operations, the costliest code to compile in net/, for
+// the same bytes.
+std::string wire_header(const response& res);
+
 }  // namespace projcache::net
