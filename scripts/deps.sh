@@ -46,3 +46,11 @@ if $browser && [ ! -d "$here/tests/browser/node_modules/playwright-core" ]; then
   echo "deps: npm install playwright-core in tests/browser" >&2
   npm install --prefix "$here/tests/browser" --no-audit --no-fund --silent >/dev/null
 fi
+# The TypeScript client's compiler and test libraries, exactly as its package-lock.json pins them
+# (reinstalled when the lock file changes).
+ts="$here/clients/typescript"
+if $browser && [ "$(cat "$ts/node_modules/.lock-sha" 2>/dev/null)" != "$(sha256sum < "$ts/package-lock.json")" ]; then
+  echo "deps: npm ci in clients/typescript" >&2
+  npm ci --prefix "$ts" --no-audit --no-fund --silent >/dev/null
+  sha256sum < "$ts/package-lock.json" > "$ts/node_modules/.lock-sha"
+fi
