@@ -40,14 +40,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# playwright-core (driver only; the browser is Debian's chromium) for tests/browser.
 here="$(cd "$(dirname "$0")/.." && pwd)"
-if $browser && [ ! -d "$here/tests/browser/node_modules/playwright-core" ]; then
-  echo "deps: npm install playwright-core in tests/browser" >&2
-  npm install --prefix "$here/tests/browser" --no-audit --no-fund --silent >/dev/null
-fi
-# The TypeScript client's compiler and test libraries, exactly as its package-lock.json pins them
-# (reinstalled when the lock file changes).
+# The TypeScript client's compiler and the JavaScript tests' libraries (playwright-core drives
+# Debian's chromium), exactly as clients/typescript/package-lock.json pins them; reinstalled
+# when the lock file changes.
 ts="$here/clients/typescript"
 if $browser && [ "$(cat "$ts/node_modules/.lock-sha" 2>/dev/null)" != "$(sha256sum < "$ts/package-lock.json")" ]; then
   echo "deps: npm ci in clients/typescript" >&2

@@ -8,69 +8,51 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 
-import { demoWorld, startServer } from './support.mjs';
+import { CHROMIUM_ARGS, findChromium, withServer } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-// Chromium: $CHROMIUM, else the first of the usual names on PATH.
-function findChromium() {
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']) {
-    for (const dir of (process.env.PATH || '').split(path.delimiter)) {
-      const candidate = path.join(dir, name);
-      try {
-        fs.accessSync(candidate, fs.constants.X_OK);
-        return candidate;
-      } catch { /* not here */ }
-    }
-  }
-  throw new Error("no Chromium found: install Debian's chromium or set CHROMIUM to its path");
-}
 
 test('a React Query page shows a change on disk without polling', { timeout: 90_000 }, async () => {
   const bundle = await esbuild.build({
     entryPoints: [path.join(here, 'react_app.jsx')], bundle: true, format: 'esm', write: false, jsx: 'automatic',
     define: { 'process.env.NODE_ENV': '"production"' }, logLevel: 'error',
   });
-  const world = demoWorld();
-  const srv = await startServer(world);
-  const browser = await chromium.launch({
-    executablePath: findChromium(),
-    // A page fulfilled by the test has no address, so Chromium's local-network checks would take
-    // it for a public site reaching into 127.0.0.1; the real page comes from the server itself.
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-           '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests'],
-  });
-  try {
-    const page = await browser.newPage();
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(String(e)));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-    // The page comes from the server's own origin (same-origin REST and WebSocket, as SkillMeat's
-    // proxy gives its UI), served by the test.
-    await page.route(srv.url + '/react-test', (r) => r.fulfill({ contentType: 'text/html',
-      body: '<!doctype html><div id="root"></div><script type="module" src="/react-test.js"></script>' }));
-    await page.route(srv.url + '/react-test.js', (r) => r.fulfill({ contentType: 'text/javascript', body: bundle.outputFiles[0].text }));
-    await page.goto(srv.url + '/react-test');
-    await page.waitForSelector('#state:has-text("live")').catch((e) => { throw new Error(e.message + '\npage errors: ' + problems.join('\n')); });
-    await page.waitForSelector('#projects li:has-text("Web App: modified 1")');
-    assert.equal(await page.evaluate(() => window.__fetches), 1);
-    await page.evaluate(() => {
-      new MutationObserver(() => {
-        if (!window.__shownAt && document.body.textContent.includes('Web App: modified 2')) window.__shownAt = Date.now();
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  await withServer({}, async ({ world, srv }) => {
+    const browser = await chromium.launch({
+      executablePath: findChromium(),
+      // A page fulfilled by the test has no address, so Chromium's local-network checks would take
+      // it for a public site reaching into 127.0.0.1; the real page comes from the server itself.
+      args: [...CHROMIUM_ARGS, '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests'],
     });
+    try {
+      const page = await browser.newPage();
+      const problems = [];
+      page.on('pageerror', (e) => problems.push(String(e)));
+      page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+      // The page comes from the server's own origin (same-origin REST and WebSocket, as SkillMeat's
+      // proxy gives its UI), served by the test.
+      await page.route(srv.url + '/react-test', (r) => r.fulfill({ contentType: 'text/html',
+        body: '<!doctype html><div id="root"></div><script type="module" src="/react-test.js"></script>' }));
+      await page.route(srv.url + '/react-test.js', (r) => r.fulfill({ contentType: 'text/javascript', body: bundle.outputFiles[0].text }));
+      await page.goto(srv.url + '/react-test');
+      await page.waitForSelector('#state:has-text("live")').catch((e) => { throw new Error(e.message + '\npage errors: ' + problems.join('\n')); });
+      await page.waitForSelector('#projects li:has-text("Web App: modified 1")');
+      assert.equal(await page.evaluate(() => window.__fetches), 1);
+      await page.evaluate(() => {
+        new MutationObserver(() => {
+          if (!window.__shownAt && document.body.textContent.includes('Web App: modified 2')) window.__shownAt = Date.now();
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
 
-    const editedAt = Date.now();
-    fs.appendFileSync(world.skill, 'local edit\n');
-    await page.waitForSelector('#projects li:has-text("Web App: modified 2")', { timeout: 20_000 });
-    const shownAt = await page.evaluate(() => window.__shownAt);
-    // One refetch, caused by the event (the page has no timer that refetches).
-    assert.equal(await page.evaluate(() => window.__fetches), 2);
-    console.log(`edit -> shown in the page: ${shownAt - editedAt} ms (server debounce 50 ms)`);
-  } finally {
-    await browser.close();
-    await srv.stop();
-    world.cleanup();
-  }
+      const editedAt = Date.now();
+      fs.appendFileSync(world.skill, 'local edit\n');
+      await page.waitForSelector('#projects li:has-text("Web App: modified 2")', { timeout: 20_000 });
+      const shownAt = await page.evaluate(() => window.__shownAt);
+      // One refetch, caused by the event (the page has no timer that refetches).
+      assert.equal(await page.evaluate(() => window.__fetches), 2);
+      console.log(`edit -> shown in the page: ${shownAt - editedAt} ms (server debounce 50 ms)`);
+    } finally {
+      await browser.close();
+    }
+  });
 });

@@ -131,3 +131,39 @@ export async function eventually(pred, what, ms = 20_000) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+// A demo world and a server on it (and a proxy in front when asked), for the length of fn;
+// everything is stopped and removed afterwards, and the server must stop cleanly.
+export async function withServer({ args = [], env = {}, withProxy = false } = {}, fn) {
+  const world = demoWorld();
+  let srv;
+  let px;
+  try {
+    srv = await startServer(world, { args, env });
+    if (withProxy) px = await proxy(srv.port);
+    const ctx = { world, srv, px, restart: async () => { srv = ctx.srv = await startServer(world, { args, env, port: srv.port }); } };
+    await fn(ctx);
+  } finally {
+    if (px) await px.close();
+    if (srv) await srv.stop();
+    world.cleanup();
+  }
+}
+
+// Chromium: $CHROMIUM, else the first of the usual names on PATH.
+export function findChromium() {
+  if (process.env.CHROMIUM) return process.env.CHROMIUM;
+  for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']) {
+    for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+      const candidate = path.join(dir, name);
+      try {
+        fs.accessSync(candidate, fs.constants.X_OK);
+        return candidate;
+      } catch { /* not here */ }
+    }
+  }
+  throw new Error("no Chromium found: install Debian's chromium or set CHROMIUM to its path");
+}
+
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                              '--disable-background-networking', '--disable-component-update', '--disable-sync'];
