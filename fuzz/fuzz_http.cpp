@@ -21,7 +21,7 @@
 #include "net/admission.hpp"
 #include "net/app_context.hpp"
 #include "net/handlers.hpp"
-#include "net/http_session.hpp"
+#include "net/pipeline.hpp"
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;

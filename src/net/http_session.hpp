@@ -10,7 +10,5 @@ namespace projcache::net {
 struct app_context;
 
 boost::asio::awaitable<void> run_http_session(boost::asio::ip::tcp::socket socket, app_context& app);
-// The request pipeline without the socket: Host, CORS, auth, routing, handler, ETag.
-boost::asio::awaitable<response> dispatch(const request& req, app_context& app);
 
 }  // namespace projcache::net
