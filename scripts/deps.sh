@@ -42,11 +42,12 @@ fi
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
 # The TypeScript client's compiler and the JavaScript tests' libraries (playwright-core drives
-# Debian's chromium), exactly as clients/typescript/package-lock.json pins them; reinstalled
-# when the lock file changes.
-ts="$here/clients/typescript"
-if $browser && [ "$(cat "$ts/node_modules/.lock-sha" 2>/dev/null)" != "$(sha256sum < "$ts/package-lock.json")" ]; then
-  echo "deps: npm ci in clients/typescript" >&2
-  npm ci --prefix "$ts" --no-audit --no-fund --silent >/dev/null
-  sha256sum < "$ts/package-lock.json" > "$ts/node_modules/.lock-sha"
-fi
+# Debian's chromium), and the oldest React and React Query the binding supports (test/oldest),
+# exactly as their package-lock.json files pin them; reinstalled when a lock file changes.
+for ts in "$here/clients/typescript" "$here/clients/typescript/test/oldest"; do
+  if $browser && [ "$(cat "$ts/node_modules/.lock-sha" 2>/dev/null)" != "$(sha256sum < "$ts/package-lock.json")" ]; then
+    echo "deps: npm ci in ${ts#"$here/"}" >&2
+    npm ci --prefix "$ts" --no-audit --no-fund --silent >/dev/null
+    sha256sum < "$ts/package-lock.json" > "$ts/node_modules/.lock-sha"
+  fi
+done

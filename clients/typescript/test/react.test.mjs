@@ -12,11 +12,27 @@ import { CHROMIUM_ARGS, findChromium, withServer } from './support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-test('a React Query page shows a change on disk without polling', { timeout: 90_000 }, async () => {
+// PROJCACHE_REACT_PEERS=oldest bundles the page with the floors of the binding's peer ranges
+// (React 18.2, React Query 5.0: test/oldest/), else with the current ones of package.json.
+const oldest = process.env.PROJCACHE_REACT_PEERS === 'oldest';
+const peersFromOldest = {
+  name: 'oldest-peers',
+  setup(build) {
+    build.onResolve({ filter: /^(react|react-dom|@tanstack\/react-query)(\/.*)?$/ }, (args) =>
+      args.pluginData === 'oldest' ? undefined
+        : build.resolve(args.path, { kind: args.kind, resolveDir: path.join(here, 'oldest'), pluginData: 'oldest' }));
+  },
+};
+
+test(`a React Query page shows a change on disk without polling (${oldest ? 'oldest' : 'current'} React and React Query)`,
+     { timeout: 90_000 }, async () => {
   const bundle = await esbuild.build({
     entryPoints: [path.join(here, 'react_app.jsx')], bundle: true, format: 'esm', write: false, jsx: 'automatic',
-    define: { 'process.env.NODE_ENV': '"production"' }, logLevel: 'error',
+    define: { 'process.env.NODE_ENV': '"production"' }, logLevel: 'error', plugins: oldest ? [peersFromOldest] : [],
   });
+  const text = bundle.outputFiles[0].text;
+  // The bundle carries the React it was meant to (React puts its version in the build).
+  assert.ok(text.includes(oldest ? '"18.2.0"' : '"19.0.0"'), 'the bundle has another React than intended');
   await withServer({}, async ({ world, srv }) => {
     const browser = await chromium.launch({
       executablePath: findChromium(),
@@ -33,7 +49,7 @@ test('a React Query page shows a change on disk without polling', { timeout: 90_
       // proxy gives its UI), served by the test.
       await page.route(srv.url + '/react-test', (r) => r.fulfill({ contentType: 'text/html',
         body: '<!doctype html><div id="root"></div><script type="module" src="/react-test.js"></script>' }));
-      await page.route(srv.url + '/react-test.js', (r) => r.fulfill({ contentType: 'text/javascript', body: bundle.outputFiles[0].text }));
+      await page.route(srv.url + '/react-test.js', (r) => r.fulfill({ contentType: 'text/javascript', body: text }));
       await page.goto(srv.url + '/react-test');
       await page.waitForSelector('#state:has-text("live")').catch((e) => { throw new Error(e.message + '\npage errors: ' + problems.join('\n')); });
       await page.waitForSelector('#projects li:has-text("Web App: modified 1")');
