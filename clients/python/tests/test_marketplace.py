@@ -76,6 +76,43 @@ def test_http_listings_are_mapped(world):
         srv.shutdown()
 
 
+def redirector(location):
+    """A server that answers every GET with 302 to `location`."""
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def test_a_redirect_is_followed_and_a_dead_port_reported(world, tmp_path):
+    import asyncio
+    srv = serve()
+    hop = redirector(f"http://127.0.0.1:{srv.server_port}/listings")
+    env = dict(world["env"], SKILLMEAT_CACHE_MARKETPLACE_URL=f"http://127.0.0.1:{hop.server_port}/old")
+    try:
+        with Sidecar(BINARY, env=env) as sc:
+            assert wait_for(lambda: Client(sc.url).marketplace()["total"] == 2)
+        # Nothing listens there: one line saying so, no library internals.
+        hop.shutdown()
+        hop.server_close()
+        env["SKILLMEAT_CACHE_PATH"] = str(tmp_path / "other.db")
+        with Sidecar(BINARY, env=env) as sc:
+            ev = asyncio.run(asyncio.wait_for(first_event(sc.url, "refresh_error"), 15))
+            assert ev["error"].startswith(f"marketplace fetch failed: cannot connect to 127.0.0.1:{hop.server_port} ("), ev["error"]
+            assert "[" not in ev["error"] and ".hpp" not in ev["error"], ev["error"]
+    finally:
+        srv.shutdown()
+
+
 def test_https_with_a_trusted_self_signed_certificate(world, tmp_path):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
                     "-addext", "subjectAltName=DNS:localhost", "-keyout", str(tmp_path / "key.pem"),
