@@ -5,7 +5,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/log/trivial.hpp>
 #include <array>
 #include <chrono>
 
