@@ -86,8 +86,6 @@ instance_lock::~instance_lock() {
   platform::release(lock_);
 }
 
-namespace {
-// 0 when held; else the exit code, with the reason on stderr.
 int lock_or_complain(instance_lock& l, const config& cfg) {
   if (l.held()) return 0;
   if (l.status() == instance_lock::state::failed) {
@@ -98,6 +96,7 @@ int lock_or_complain(instance_lock& l, const config& cfg) {
   return exit_locked;
 }
 
+namespace {
 template <class F>
 int guarded(F&& f) {
   try {
@@ -112,7 +111,7 @@ int guarded(F&& f) {
 int no_database(const config& cfg) {
   std::cerr << "projcache: no cache database at " << cfg.cache.db_path.string();
   fs::path demo = demo_world_dir() / "home";
-  if (!fs::exists(cfg.cache.home) && fs::exists(demo / "cache/projcache.db"))
+  if (!home_has_collections(cfg.cache.home) && fs::exists(demo / "cache/projcache.db"))
     std::cerr << "; the demo world's is at " << (demo / "cache/projcache.db").string() << " (use --home "
               << demo.string() << ")";
   else
@@ -148,6 +147,13 @@ int migrate_status(const config& cfg) {
 fs::path demo_world_dir() {
   const char* state = std::getenv("XDG_STATE_HOME");
   return (state && *state ? fs::path(state) : cache::expand_home("~/.local/state")) / "projcache" / "demo";
+}
+
+bool home_has_collections(const fs::path& home) {
+  std::error_code ec;
+  for (fs::directory_iterator it(home / "collections", ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory(ec)) return true;
+  return false;
 }
 
 int cmd_migrate(const config& cfg, const std::string& action, int steps) {

@@ -27,6 +27,8 @@ int cmd_demo(std::optional<std::string> dir);
 // Where `serve --demo-if-missing` keeps its generated world: $XDG_STATE_HOME (or ~/.local/state)
 // /projcache/demo.
 std::filesystem::path demo_world_dir();
+// A SkillMeat home in use has at least one collection (<home>/collections/<name>/).
+bool home_has_collections(const std::filesystem::path& home);
 
 // One server (or one-shot command) per database, for as long as the object lives: an exclusive
 // flock on "<db>.lock" and on the database file itself, so deleting the lock file cannot let a
@@ -53,5 +55,9 @@ class instance_lock {
   std::string error_;
   platform::file_lock lock_, db_lock_;
 };
+
+// 0 when `l` is held; else the exit code (2: cannot lock, exit_locked: held by another), with
+// the reason on stderr.
+int lock_or_complain(instance_lock& l, const config& cfg);
 
 }  // namespace projcache::app

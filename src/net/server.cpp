@@ -19,13 +19,23 @@ server::server(asio::io_context& ioc, app_context& app) : ioc_(ioc), app_(app), 
   register_project_routes(app_.routes);
 }
 
-std::uint16_t server::listen() {
-  auto addr = asio::ip::make_address(app_.opts.host);
-  asio::ip::tcp::endpoint ep(addr, app_.opts.port);
-  acceptor_.open(ep.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
-  acceptor_.bind(ep);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
+asio::ip::tcp::acceptor bind_acceptor(asio::io_context& ioc, const std::string& host, std::uint16_t port,
+                                      boost::system::error_code& ec) {
+  asio::ip::tcp::acceptor a(ioc);
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) return a;
+  asio::ip::tcp::endpoint ep(addr, port);
+  boost::system::error_code ignored;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ignored);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) a.close(ignored);
+  return a;
+}
+
+std::uint16_t server::listen(asio::ip::tcp::acceptor bound) {
+  acceptor_ = std::move(bound);
   asio::co_spawn(ioc_, accept_loop(acceptor_, app_), asio::detached);
   return acceptor_.local_endpoint().port();
 }
