@@ -16,11 +16,12 @@ constexpr const char* usage =
     "commands:\n"
     "  serve              run the server (see 'projcache serve --help')\n"
     "  migrate up|down [N]|status   apply, revert or list schema migrations\n"
-    "  status             print cache status from the database, without a server\n"
-    "  refresh [PROJECT] [--force]  refresh everything (or one project id) once, without a server\n"
-    "  clear [--yes]      empty the cache database\n"
+    "  status [--json]    what the cache holds (read from the database; works beside a server)\n"
+    "  refresh [PROJECT] [--force]  refresh everything (or one project id) once; through the running\n"
+    "                     server when there is one\n"
+    "  clear [--yes]      empty the cache database (through the running server when there is one)\n"
     "  check [--full]     integrity check of the database\n"
-    "  vacuum             compact the database\n"
+    "  vacuum             compact the database (through the running server when there is one)\n"
     "  demo [DIR]         write a demo SkillMeat world (a collection, three projects)\n"
     "  version            print the version\n";
 
@@ -84,16 +85,22 @@ int run_cli(int argc, char** argv) {
         "steps", po::value<int>()->default_value(1), "how many migrations down reverts");
     pos.add("action", 1).add("steps", 1);
   } else if (command == "refresh") {
-    opts.add_options()("project", po::value<std::string>(), "project id")("force", "refresh even when fresh");
+    opts.add_options()("project", po::value<std::string>(), "project id")("force", "refresh even when fresh")(
+        "offline", "never through a running server: fail when one holds the database");
     pos.add("project", 1);
   } else if (command == "clear") {
-    opts.add_options()("yes", "do not ask");
+    opts.add_options()("yes", "do not ask")("offline", "never through a running server");
+  } else if (command == "vacuum") {
+    opts.add_options()("offline", "never through a running server");
   } else if (command == "check") {
     opts.add_options()("full", "integrity_check instead of quick_check");
   } else if (command == "demo") {
     opts.add_options()("dir", po::value<std::string>(), "where to write it");
     pos.add("dir", 1);
-  } else if (command != "status" && command != "vacuum") {
+  } else if (command == "status") {
+    opts.add_options()("json", "print JSON (the default when stdout is not a terminal)")(
+        "text", "print a readable summary (the default on a terminal)");
+  } else {
     std::cerr << "projcache: unknown command '" << command << "'\n" << usage;
     return 2;
   }
@@ -115,7 +122,7 @@ int run_cli(int argc, char** argv) {
   try {
     auto flags = to_flags(vm);
     for (auto k : {"port_file", "exit_with_parent", "action", "steps", "project", "dir", "help", "demo_if_missing",
-                   "force", "yes", "full", "bench_routes"})
+                   "force", "yes", "full", "bench_routes", "offline", "json", "text"})
       flags.erase(k);
     cfg = load_config(flags);
   } catch (const config_error& e) {
@@ -127,13 +134,16 @@ int run_cli(int argc, char** argv) {
   a.vm = &vm;
   if (command == "serve") return cmd_serve(cfg, a);
   if (command == "migrate") return cmd_migrate(cfg, vm["action"].as<std::string>(), vm["steps"].as<int>());
-  if (command == "status") return cmd_status(cfg);
+  if (command == "status")
+    return cmd_status(cfg, vm.count("json")   ? status_format::json
+                           : vm.count("text") ? status_format::text
+                                              : status_format::automatic);
   if (command == "refresh")
     return cmd_refresh(cfg, vm.count("project") ? std::optional(vm["project"].as<std::string>()) : std::nullopt,
-                       vm.count("force") > 0);
-  if (command == "clear") return cmd_clear(cfg, vm.count("yes") > 0);
+                       vm.count("force") > 0, vm.count("offline") > 0);
+  if (command == "clear") return cmd_clear(cfg, vm.count("yes") > 0, vm.count("offline") > 0);
   if (command == "check") return cmd_check(cfg, vm.count("full") > 0);
-  if (command == "vacuum") return cmd_vacuum(cfg);
+  if (command == "vacuum") return cmd_vacuum(cfg, vm.count("offline") > 0);
   return cmd_demo(vm.count("dir") ? std::optional(vm["dir"].as<std::string>()) : std::nullopt);
 }
 

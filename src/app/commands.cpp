@@ -8,8 +8,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
+#include <unistd.h>
 
 #include "app/logging.hpp"
+#include "app/remote.hpp"
+#include "app/server_registry.hpp"
 #include "cache/demo_world.hpp"
 #include "cache/service.hpp"
 #include "net/json_dto.hpp"
@@ -64,16 +68,9 @@ void instance_lock::record_holder(const std::string& text) {
 }
 
 std::string instance_lock::busy_message(const std::string& db_path) const {
-  std::string holder;
-  {
-    std::ifstream in(db_path + ".lock");
-    std::getline(in, holder);
-  }
-  boost::system::error_code ec;
-  auto v = json::parse(holder, ec);
-  if (!ec && v.is_object() && v.as_object().contains("pid") && v.as_object().contains("url")) {
-    auto url = std::string(v.at("url").as_string());
-    return "another projcache server (pid " + json::serialize(v.at("pid")) + ", " + url + ") is using " + db_path +
+  if (auto s = lock_file_holder(db_path)) {
+    const auto& url = s->url;
+    return "another projcache server (pid " + std::to_string(s->pid) + ", " + url + ") is using " + db_path +
            ": use its API (curl -X POST " + url + "/api/v1/cache/refresh, GET " + url +
            "/api/v1/cache/status), or stop it first";
   }
@@ -131,6 +128,33 @@ int with_read_only_store(const config& cfg, F&& f) {
   });
 }
 
+// A running server holds the database and recorded its URL: unless --offline, the command goes
+// through its API.
+std::optional<running_server> serving_holder(const instance_lock& l, const config& cfg, bool offline) {
+  if (offline || l.status() != instance_lock::state::busy) return std::nullopt;
+  return lock_file_holder(cfg.cache.db_path.string());
+}
+
+// Opens the cache (this process holds the lock) and runs one call on it to its end. The scans
+// run on the service's pool; done may come from any thread.
+template <class R, class Call>
+R run_on_service(const config& cfg, Call call) {
+  setup_logging(cfg.log_level, cfg.log_format);  // to stderr, as the server logs
+  boost::asio::io_context ioc;
+  events::bus bus;
+  cache::service svc(ioc, cfg.cache, bus);
+  svc.open();
+  std::optional<R> out;
+  auto work = boost::asio::make_work_guard(ioc);
+  call(svc, [&](R r) {
+    out = std::move(r);
+    work.reset();
+    ioc.stop();
+  });
+  ioc.run();
+  return std::move(*out);
+}
+
 // Read-only, no lock: works beside a running server.
 int migrate_status(const config& cfg) {
   return with_read_only_store(cfg, [&](db::connection& c) {
@@ -178,7 +202,33 @@ int cmd_migrate(const config& cfg, const std::string& action, int steps) {
   });
 }
 
-int cmd_status(const config& cfg) {
+namespace {
+// "128 KiB", "3.4 MiB": sizes as a person reads them.
+std::string human_bytes(std::int64_t n) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  std::ostringstream o;
+  o.precision(u == 0 || v >= 100 ? 0 : 1);
+  o << std::fixed << v << " " << units[u];
+  return o.str();
+}
+
+void print_status_text(const json::object& o, const std::optional<running_server>& server) {
+  auto n = [&](const char* k) { return o.at(k).to_number<std::int64_t>(); };
+  std::cout << "database   " << o.at("database").as_string().c_str() << " (" << human_bytes(n("cache_size_bytes")) << ")\n"
+            << "projects   " << n("total_projects") << " (" << n("stale_projects") << " stale, " << n("error_projects")
+            << " failing)\n"
+            << "artifacts  " << n("total_artifacts") << " (" << n("outdated_artifacts") << " outdated)\n"
+            << "server     "
+            << (server ? "running at " + server->url + " (pid " + std::to_string(server->pid) + ")"
+                       : std::string("not running (start one with 'projcache serve')"))
+            << "\n";
+}
+}  // namespace
+
+int cmd_status(const config& cfg, status_format format) {
   return with_read_only_store(cfg, [&](db::connection& c) {
     db::repository repo(c);
     auto projects = repo.all_projects();
@@ -188,43 +238,47 @@ int cmd_status(const config& cfg) {
     for (auto& p : projects) errors += p.status == "error";
     db::artifact_filter outdated;
     outdated.is_outdated = true;
+    auto server = lock_file_holder(cfg.cache.db_path.string());
+    if (server && !still_running(*server)) server.reset();
     json::object o{{"database", cfg.cache.db_path.string()},
                    {"total_projects", projects.size()},
                    {"total_artifacts", repo.count_artifacts()},
                    {"stale_projects", stale},
                    {"error_projects", errors},
                    {"outdated_artifacts", repo.list_artifacts(outdated, 0, 0).total},
-                   {"cache_size_bytes", static_cast<std::int64_t>(fs::file_size(cfg.cache.db_path))}};
-    std::cout << to_json_text(o) << "\n";
+                   {"cache_size_bytes", static_cast<std::int64_t>(fs::file_size(cfg.cache.db_path))},
+                   {"server", server ? json::value(json::object{{"pid", server->pid}, {"url", server->url}})
+                                     : json::value(nullptr)}};
+    if (format == status_format::automatic) format = ::isatty(STDOUT_FILENO) ? status_format::text : status_format::json;
+    if (format == status_format::text)
+      print_status_text(o, server);
+    else
+      std::cout << to_json_text(o) << "\n";
     return 0;
   });
 }
 
-int cmd_refresh(const config& cfg, std::optional<std::string> project, bool force) {
-  setup_logging(cfg.log_level, cfg.log_format);
+int cmd_refresh(const config& cfg, std::optional<std::string> project, bool force, bool offline) {
   return guarded([&] {
     instance_lock lock(cfg.cache.db_path.string());
+    if (auto s = serving_holder(lock, cfg, offline)) {
+      auto body = json::object{{"project_id", project ? json::value(*project) : json::value(nullptr)}, {"force", force}};
+      return through_server(cfg, *s, "/api/v1/cache/refresh", to_json_text(body), std::chrono::minutes(30),
+                            [](unsigned status, const json::value& v) {
+                              std::cout << to_json_text(v) << "\n";  // what POST /cache/refresh answered
+                              auto* ok = v.is_object() ? v.as_object().if_contains("success") : nullptr;
+                              return status == 200 && ok && ok->is_bool() && ok->as_bool() ? 0 : 1;
+                            });
+    }
     if (int rc = lock_or_complain(lock, cfg)) return rc;
-    boost::asio::io_context ioc;
-    events::bus bus;
-    cache::service svc(ioc, cfg.cache, bus);
-    svc.open();
-    int code = 0;
-    // The scans run on the job's pool: keep run() waiting for their results.
-    auto work = boost::asio::make_work_guard(ioc);
-    auto done = [&](cache::refresh_result r) {
-      std::cout << to_json_text(net::refresh_result_json(r)) << "\n";  // as POST /cache/refresh answers
-      code = r.success ? 0 : 1;
-      work.reset();
-      ioc.stop();
-    };
-    svc.async_refresh(project, force, done);
-    ioc.run();
-    return code;
+    auto r = run_on_service<cache::refresh_result>(
+        cfg, [&](cache::service& svc, auto done) { svc.async_refresh(project, force, std::move(done)); });
+    std::cout << to_json_text(net::refresh_result_json(r)) << "\n";  // as POST /cache/refresh answers
+    return r.success ? 0 : 1;
   });
 }
 
-int cmd_clear(const config& cfg, bool yes) {
+int cmd_clear(const config& cfg, bool yes, bool offline) {
   return guarded([&] {
     if (!yes) {
       std::cout << "Empty the cache at " << cfg.cache.db_path.string() << "? [y/N] " << std::flush;
@@ -236,19 +290,22 @@ int cmd_clear(const config& cfg, bool yes) {
       }
     }
     instance_lock lock(cfg.cache.db_path.string());
+    if (auto s = serving_holder(lock, cfg, offline))
+      return through_server(cfg, *s, "/api/v1/projects/cache/clear", "{}", std::chrono::minutes(30),
+                            [](unsigned status, const json::value& v) {
+                              if (status != 200) {
+                                std::cerr << "projcache: the cache could not be emptied: " << reply_detail(v) << "\n";
+                                return 1;
+                              }
+                              std::cout << "cache cleared; " << to_json_text(v.at("projects_found"))
+                                        << " project(s) found again by the server\n";
+                              return 0;
+                            });
     if (int rc = lock_or_complain(lock, cfg)) return rc;
-    boost::asio::io_context ioc;
-    events::bus bus;
-    cache::service svc(ioc, cfg.cache, bus);
-    svc.open();
-    int code = 1;
-    svc.async_clear(false, [&](std::optional<cache::refresh_result> r) {
-      code = r ? 0 : 1;
-      ioc.stop();
-    });
-    ioc.run();
-    std::cout << (code == 0 ? "cache cleared\n" : "the cache could not be emptied: the database refuses writes\n");
-    return code;
+    auto r = run_on_service<std::optional<cache::refresh_result>>(
+        cfg, [](cache::service& svc, auto done) { svc.async_clear(false, std::move(done)); });
+    std::cout << (r ? "cache cleared\n" : "the cache could not be emptied: the database refuses writes\n");
+    return r ? 0 : 1;
   });
 }
 
@@ -261,18 +318,32 @@ int cmd_check(const config& cfg, bool full) {
   });
 }
 
-int cmd_vacuum(const config& cfg) {
+int cmd_vacuum(const config& cfg, bool offline) {
+  auto show = [](const cache::compact_outcome& r) {
+    if (!r.success) {
+      std::cerr << "projcache: the database could not be compacted: " << r.error << "; free some disk space and try again\n";
+      return 1;
+    }
+    std::cout << "vacuumed: " << r.before_bytes << " -> " << r.after_bytes << " bytes\n";
+    return 0;
+  };
   return guarded([&] {
     instance_lock lock(cfg.cache.db_path.string());
+    if (auto s = serving_holder(lock, cfg, offline))
+      return through_server(cfg, *s, "/api/v1/cache/vacuum", "{}", std::chrono::minutes(30),
+                            [&](unsigned status, const json::value& v) {
+                              cache::compact_outcome r;
+                              r.success = status == 200;
+                              r.error = reply_detail(v);
+                              if (r.success) {
+                                r.before_bytes = v.at("before_bytes").to_number<std::int64_t>();
+                                r.after_bytes = v.at("after_bytes").to_number<std::int64_t>();
+                              }
+                              return show(r);
+                            });
     if (int rc = lock_or_complain(lock, cfg)) return rc;
-    auto before = fs::file_size(cfg.cache.db_path);
-    db::connection c(cfg.cache.db_path.string());
-    db::repository repo(c);
-    repo.vacuum(now_micros());
-    repo.analyze(now_micros());
-    c.checkpoint(db::connection::checkpoint_mode::truncate, 100);
-    std::cout << "vacuumed: " << before << " -> " << fs::file_size(cfg.cache.db_path) << " bytes\n";
-    return 0;
+    return show(run_on_service<cache::compact_outcome>(
+        cfg, [](cache::service& svc, auto done) { svc.async_compact(std::move(done)); }));
   });
 }
 

@@ -18,11 +18,14 @@ inline constexpr int exit_locked = 3;  // another projcache owns the database
 
 int cmd_serve(config cfg, const command_args& a);
 int cmd_migrate(const config& cfg, const std::string& action, int steps);
-int cmd_status(const config& cfg);
-int cmd_refresh(const config& cfg, std::optional<std::string> project, bool force);
-int cmd_clear(const config& cfg, bool yes);
+// automatic: readable text on a terminal, JSON otherwise.
+enum class status_format { automatic, text, json };
+int cmd_status(const config& cfg, status_format format);
+// refresh, clear and vacuum go through a running server's API unless `offline`.
+int cmd_refresh(const config& cfg, std::optional<std::string> project, bool force, bool offline);
+int cmd_clear(const config& cfg, bool yes, bool offline);
 int cmd_check(const config& cfg, bool full);
-int cmd_vacuum(const config& cfg);
+int cmd_vacuum(const config& cfg, bool offline);
 int cmd_demo(std::optional<std::string> dir);
 // Where `serve --demo-if-missing` keeps its generated world: $XDG_STATE_HOME (or ~/.local/state)
 // /projcache/demo.

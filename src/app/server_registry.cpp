@@ -14,7 +14,6 @@ namespace fs = std::filesystem;
 namespace projcache::app {
 
 namespace {
-bool process_alive(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
 
 // The folder is ours alone: created 0700, and not used when someone else owns it (a shared /tmp).
 bool usable_dir(const fs::path& dir) {
@@ -57,10 +56,11 @@ void server_registry::forget(std::uint16_t port) const {
   if (s && s->pid == ::getpid()) fs::remove(entry(port), ec);
 }
 
-std::optional<running_server> server_registry::find(std::uint16_t port) const {
-  std::ifstream in(entry(port));
-  std::string line;
-  if (!std::getline(in, line)) return std::nullopt;
+bool still_running(const running_server& s) {
+  return s.pid > 0 && (::kill(static_cast<pid_t>(s.pid), 0) == 0 || errno == EPERM);
+}
+
+std::optional<running_server> parse_ready_line(const std::string& line) {
   boost::system::error_code ec;
   auto v = boost::json::parse(line, ec);
   if (ec || !v.is_object()) return std::nullopt;
@@ -69,9 +69,23 @@ std::optional<running_server> server_registry::find(std::uint16_t port) const {
   auto* url = o.if_contains("url");
   auto* db = o.if_contains("db");
   if (!pid || !pid->is_int64() || !url || !url->is_string()) return std::nullopt;
-  running_server s{static_cast<long>(pid->as_int64()), std::string(url->as_string()),
-                   db && db->is_string() ? std::string(db->as_string()) : std::string()};
-  if (!process_alive(s.pid)) return std::nullopt;
+  return running_server{static_cast<long>(pid->as_int64()), std::string(url->as_string()),
+                        db && db->is_string() ? std::string(db->as_string()) : std::string()};
+}
+
+std::optional<running_server> lock_file_holder(const std::string& db_path) {
+  std::ifstream in(db_path + ".lock");
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  return parse_ready_line(line);
+}
+
+std::optional<running_server> server_registry::find(std::uint16_t port) const {
+  std::ifstream in(entry(port));
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  auto s = parse_ready_line(line);
+  if (!s || !still_running(*s)) return std::nullopt;
   return s;
 }
 

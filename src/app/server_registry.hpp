@@ -15,6 +15,14 @@ struct running_server {
   std::string url, db;
 };
 
+// A server's ready line ({"event":"ready","pid","url","db",...}), as the lock file and the
+// registry keep it; nothing when the text is not one.
+std::optional<running_server> parse_ready_line(const std::string& line);
+// Whether the recorded server's process still runs.
+bool still_running(const running_server& s);
+// The server recorded in <db>.lock (whether or not it still holds the lock).
+std::optional<running_server> lock_file_holder(const std::string& db_path);
+
 class server_registry {
  public:
   // $XDG_RUNTIME_DIR/projcache, else <temp>/projcache-<uid>: per user, not per home.

@@ -29,6 +29,15 @@ struct register_outcome {
   refresh_result refresh;  // its first refresh, for registered and already_registered
 };
 
+// What compacting the database came to (VACUUM and ANALYZE: `projcache vacuum`, POST
+// /cache/vacuum).
+struct compact_outcome {
+  bool success = false;
+  std::int64_t before_bytes = 0, after_bytes = 0;
+  double duration_seconds = 0;
+  std::string error;  // why not, when it failed (a full disk, a read-only store)
+};
+
 enum class forget_outcome { forgotten, configured, not_registered, failed };
 
 }  // namespace projcache::cache

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <chrono>
 
 #include "cache/housekeeping.hpp"
 #include "cache/manager.hpp"
@@ -99,6 +100,24 @@ void service::async_forget(std::string project_id, done_fn<forget_outcome> done)
 
 void service::async_clear(bool rescan, done_fn<std::optional<refresh_result>> done) {
   job_->clear(rescan, std::move(done));
+}
+
+void service::async_compact(done_fn<compact_outcome> done) {
+  asio::post(job_->write_strand(), [this, done = std::move(done)] {
+    compact_outcome out;
+    out.before_bytes = mgr_->db_bytes();
+    auto t0 = std::chrono::steady_clock::now();
+    try {
+      mgr_->vacuum_if_worthwhile(now_micros(), true);
+      mgr_->analyze_if_due(now_micros(), true);
+      out.success = true;
+    } catch (const std::exception& e) {
+      out.error = e.what();
+    }
+    out.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    out.after_bytes = mgr_->db_bytes();
+    done(std::move(out));
+  });
 }
 
 service::parts service::internals() { return {*mgr_, *job_, *watcher_, *upkeep_, *market_}; }

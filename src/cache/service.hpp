@@ -95,6 +95,8 @@ class service {
   // Empties the cache; then, with `rescan`, finds and refreshes every project again. done gets
   // nothing when the store could not be emptied.
   void async_clear(bool rescan, done_fn<std::optional<refresh_result>> done);
+  // VACUUM and ANALYZE now, whatever housekeeping's schedule says.
+  void async_compact(done_fn<compact_outcome> done);
 
   // The parts behind the door, for the tests and benchmarks that drive one directly.
   struct parts {

@@ -264,6 +264,20 @@ awaitable_response get_marketplace(request_context& c) {
   co_return json_response(c.req, http::status::ok,
                           json::object{{"items", std::move(items)}, {"total", page.total}, {"skip", skip}, {"limit", limit}});
 }
+// Not SkillMeat's: what `projcache vacuum` asks a running server to do.
+awaitable_response post_vacuum(request_context& c) {
+  auto r = co_await async_compact(c.app.cache, asio::use_awaitable);
+  if (!r.success)
+    co_return error_response(c.req, http::status::service_unavailable,
+                             "The cache database could not be compacted (" + r.error + "); free some disk space and try again");
+  co_return json_response(c.req, http::status::ok,
+                          json::object{{"success", true},
+                                       {"before_bytes", r.before_bytes},
+                                       {"after_bytes", r.after_bytes},
+                                       {"duration_seconds", r.duration_seconds},
+                                       {"message", "Vacuumed: " + std::to_string(r.before_bytes) + " -> " +
+                                                       std::to_string(r.after_bytes) + " bytes"}});
+}
 }  // namespace
 
 void register_cache_routes(router& r) {
@@ -276,6 +290,7 @@ void register_cache_routes(router& r) {
   r.add(http::verb::get, p + "/stale-artifacts", get_stale);
   r.add(http::verb::get, p + "/search", get_search);
   r.add(http::verb::post, p + "/invalidate", post_invalidate);
+  r.add(http::verb::post, p + "/vacuum", post_vacuum);
   r.add(http::verb::get, p + "/marketplace", get_marketplace);
 }
 

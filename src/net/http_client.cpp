@@ -119,11 +119,15 @@ asio::awaitable<response> exchange(Stream& stream, const std::string& request, s
   co_return r;
 }
 
-std::string request_for(const urls::url_view& u) {
+std::string request_for(const urls::url_view& u, const http_call& c) {
   std::string target(u.encoded_target());
   if (target.empty()) target = "/";
-  return "GET " + target + " HTTP/1.1\r\nHost: " + std::string(u.encoded_host_and_port()) +
-         "\r\nUser-Agent: projcache/" PROJCACHE_VERSION "\r\nAccept: application/json\r\nConnection: close\r\n\r\n";
+  std::string r = c.method + " " + target + " HTTP/1.1\r\nHost: " + std::string(u.encoded_host_and_port()) +
+                  "\r\nUser-Agent: projcache/" PROJCACHE_VERSION "\r\nAccept: application/json\r\nConnection: close\r\n";
+  for (auto& [name, value] : c.headers) r += name + ": " + value + "\r\n";
+  if (c.method != "GET")
+    r += "Content-Type: application/json\r\nContent-Length: " + std::to_string(c.body.size()) + "\r\n";
+  return r + "\r\n" + c.body;
 }
 
 // The TLS leg over a connected socket: verified by the system CA store and the host name.
@@ -142,7 +146,7 @@ asio::awaitable<response> exchange_tls(tcp::socket socket, const std::string& ho
   co_return co_await exchange(*stream, request, max_body, d);
 }
 
-asio::awaitable<response> get_once(const urls::url_view& u, const http_get_limits& limits, deadline& d) {
+asio::awaitable<response> call_once(const urls::url_view& u, const http_call& c, deadline& d) {
   auto ex = co_await asio::this_coro::executor;
   std::string host(u.host_address());
   bool tls = u.scheme() == "https";
@@ -157,9 +161,9 @@ asio::awaitable<response> get_once(const urls::url_view& u, const http_get_limit
     auto [cec, endpoint] = co_await asio::async_connect(socket, endpoints, use_tuple);
     if (cec) co_return failed(d, "cannot connect to " + host + ":" + port, cec);
   }
-  if (tls) co_return co_await exchange_tls(std::move(socket), host, request_for(u), limits.max_body, d);
+  if (tls) co_return co_await exchange_tls(std::move(socket), host, request_for(u, c), c.limits.max_body, d);
   cancel_scope scope(d, [&socket] { socket.close(); });
-  co_return co_await exchange(socket, request_for(u), limits.max_body, d);
+  co_return co_await exchange(socket, request_for(u, c), c.limits.max_body, d);
 }
 
 // Follows a few redirects, never from https down to http.
@@ -169,7 +173,9 @@ asio::awaitable<response> follow(std::string url, const http_get_limits& limits,
     if (!parsed) co_return refused("invalid URL " + url);
     auto scheme = parsed->scheme();
     if (scheme != "http" && scheme != "https") co_return refused("unsupported URL scheme " + std::string(scheme));
-    auto r = co_await get_once(*parsed, limits, d);
+    http_call get;
+    get.limits = limits;
+    auto r = co_await call_once(*parsed, get, d);
     if (r.error || r.status < 300 || r.status >= 400 || r.location.empty()) {
       if (!r.error && r.status != 200) r.error = "the server answered HTTP " + std::to_string(r.status);
       co_return r;
@@ -185,16 +191,34 @@ asio::awaitable<response> follow(std::string url, const http_get_limits& limits,
   co_return refused("too many redirects");
 }
 
-asio::awaitable<response> get_within(std::string url, http_get_limits limits) {
-  // Shared with the timer's handler, which may run after this frame is gone.
-  auto d = std::make_shared<deadline>(co_await asio::this_coro::executor);
-  d->timer.expires_after(limits.timeout);
+// Shared with the timer's handler, which may run after the coroutine's frame is gone.
+std::shared_ptr<deadline> start_deadline(const asio::any_io_executor& ex, std::chrono::milliseconds timeout) {
+  auto d = std::make_shared<deadline>(ex);
+  d->timer.expires_after(timeout);
   d->timer.async_wait([d](error_code ec) {
     if (ec) return;
     d->expired = true;
     if (d->cancel) d->cancel();
   });
+  return d;
+}
+
+asio::awaitable<response> get_within(std::string url, http_get_limits limits) {
+  auto d = start_deadline(co_await asio::this_coro::executor, limits.timeout);
   auto r = co_await follow(std::move(url), limits, *d);
+  d->timer.cancel();
+  co_return r;
+}
+
+asio::awaitable<response> call_within(http_call c) {
+  auto d = start_deadline(co_await asio::this_coro::executor, c.limits.timeout);
+  auto parsed = urls::parse_uri(c.url);
+  // No co_await inside a conditional expression: GCC 12 miscompiles it (a double free).
+  response r;
+  if (parsed && (parsed->scheme() == "http" || parsed->scheme() == "https"))
+    r = co_await call_once(*parsed, c, *d);
+  else
+    r = refused("invalid URL " + c.url);
   d->timer.cancel();
   co_return r;
 }
@@ -206,6 +230,15 @@ void http_get(asio::io_context& ioc, std::string url, http_get_done done, http_g
                    if (ep) return done(std::string("the request failed unexpectedly"), {});
                    if (r.error) return done(std::move(r.error), {});
                    done(std::nullopt, std::move(r.body));
+                 });
+}
+
+void http_request(asio::io_context& ioc, http_call call, http_call_done done) {
+  asio::co_spawn(asio::make_strand(ioc), call_within(std::move(call)),
+                 [done = std::move(done)](std::exception_ptr ep, response r) {
+                   if (ep) return done(std::string("the request failed unexpectedly"), {});
+                   if (r.error) return done(std::move(r.error), {});
+                   done(std::nullopt, http_reply{r.status, std::move(r.body)});
                  });
 }
 

@@ -12,6 +12,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -35,5 +37,20 @@ using http_get_done = std::function<void(std::optional<std::string> error, std::
 // and SSL_CERT_DIR are honoured) and by host name. Redirects are followed, never from https down
 // to http. done runs once, on one of ioc's threads.
 void http_get(boost::asio::io_context& ioc, std::string url, http_get_done done, http_get_limits limits = {});
+
+// One request answered as it came, whatever its status (no redirects): what a CLI command sends
+// to a running server's API. A body is sent as application/json.
+struct http_call {
+  std::string method = "GET", url, body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  http_get_limits limits;
+};
+struct http_reply {
+  unsigned status = 0;
+  std::string body;
+};
+// error is set only when no HTTP answer came (one line, as above).
+using http_call_done = std::function<void(std::optional<std::string> error, http_reply reply)>;
+void http_request(boost::asio::io_context& ioc, http_call call, http_call_done done);
 
 }  // namespace projcache::net

@@ -59,4 +59,10 @@ auto async_clear(cache::service& svc, Token&& token) {
       [&svc](auto done) { svc.async_clear(true, std::move(done)); }, std::forward<Token>(token));
 }
 
+template <class Token>
+auto async_compact(cache::service& svc, Token&& token) {
+  return async_job<cache::compact_outcome>([&svc](auto done) { svc.async_compact(std::move(done)); },
+                                           std::forward<Token>(token));
+}
+
 }  // namespace projcache::net

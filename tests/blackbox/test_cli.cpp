@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(sidecar_handshake_lock_and_graceful_stop) {
   // It names the server in the way: its pid and its URL, with what to do.
   BOOST_TEST(second.err.find("pid " + std::to_string(proc.pid())) != std::string::npos, second.err);
   BOOST_TEST(second.err.find(ready.at("url").as_string().c_str()) != std::string::npos, second.err);
-  auto vacuum = run_projcache({"vacuum"}, env);
+  auto vacuum = run_projcache({"vacuum", "--offline"}, env);
   BOOST_TEST(vacuum.code == 3);
   BOOST_TEST(vacuum.err.find("use its API") != std::string::npos, vacuum.err);
   // Read-only commands work beside it.
@@ -358,6 +358,60 @@ BOOST_AUTO_TEST_CASE(the_start_banner_lists_roots_and_missing_ones) {
   BOOST_TEST(roots[0].at("exists").as_bool());
   BOOST_TEST(roots[1].at("path").as_string() == missing.string());
   BOOST_TEST(!roots[1].at("exists").as_bool());
+}
+
+// Beside a running server: the read-only commands read the database (WAL readers need no lock),
+// and refresh, clear and vacuum go through the server's API; --offline refuses as before.
+BOOST_AUTO_TEST_CASE(commands_beside_a_running_server) {
+  temp_dir d;
+  auto w = build_reference_world(d.path());
+  env_map env{{"SKILLMEAT_HOME", w.home.string()}, {"SKILLMEAT_CACHE_SEARCH_ROOTS", w.dev.string()},
+              {"SKILLMEAT_API_KEY_ENABLED", "true"}, {"SKILLMEAT_API_KEY", "k3y"}};
+  server_process proc({}, env);
+  BOOST_REQUIRE(eventually([&] { return http_get(proc.port(), "/readyz").status == 200; }));
+  std::string url = "http://127.0.0.1:" + std::to_string(proc.port());
+  std::string through = "projcache: done through the server at " + url + " (pid " + std::to_string(proc.pid()) + ")";
+
+  auto st = run_projcache({"status"}, env);  // not a terminal: JSON
+  BOOST_TEST(st.code == 0, st.err);
+  auto o = boost::json::parse(st.out).as_object();
+  BOOST_TEST(o.at("total_projects").as_int64() == 4);
+  BOOST_TEST(o.at("server").at("url").as_string() == url);
+  auto text = run_projcache({"status", "--text"}, env);
+  BOOST_TEST(text.out.find("projects   4 (") != std::string::npos, text.out);
+  BOOST_TEST(text.out.find("server     running at " + url) != std::string::npos, text.out);
+  auto mig = run_projcache({"migrate", "status"}, env);
+  BOOST_TEST(mig.code == 0);
+  BOOST_TEST(mig.out.find("applied 1_initial") != std::string::npos);
+  BOOST_TEST(run_projcache({"check"}, env).code == 0);
+
+  auto ref = run_projcache({"refresh", w.app_id, "--force"}, env);
+  BOOST_TEST(ref.code == 0, ref.err);
+  BOOST_TEST(ref.err.find(through) != std::string::npos, ref.err);
+  BOOST_TEST(boost::json::parse(ref.out).at("projects_refreshed").as_int64() == 1);
+  auto unknown = run_projcache({"refresh", "bm9wZQ==", "--force"}, env);
+  BOOST_TEST(unknown.code == 1);
+  BOOST_TEST(unknown.out.find("not found") != std::string::npos);
+  auto vac = run_projcache({"vacuum"}, env);
+  BOOST_TEST(vac.code == 0, vac.err);
+  BOOST_TEST(vac.out.starts_with("vacuumed: "));
+  BOOST_TEST(vac.err.find(through) != std::string::npos);
+  auto clr = run_projcache({"clear", "--yes"}, env);
+  BOOST_TEST(clr.code == 0, clr.err);
+  BOOST_TEST(clr.out == "cache cleared; 4 project(s) found again by the server\n");
+
+  // The API key is the server's: without it, one line saying what to set.
+  env_map no_key = env;
+  no_key.erase("SKILLMEAT_API_KEY_ENABLED");
+  no_key.erase("SKILLMEAT_API_KEY");
+  auto refused = run_projcache({"refresh"}, no_key);
+  BOOST_TEST(refused.code == 1);
+  BOOST_TEST(refused.err.find("wants an API key: set SKILLMEAT_API_KEY") != std::string::npos, refused.err);
+
+  auto offline = run_projcache({"refresh", "--offline"}, env);
+  BOOST_TEST(offline.code == 3);
+  BOOST_TEST(offline.err.find("another projcache server (pid " + std::to_string(proc.pid())) != std::string::npos);
+  BOOST_TEST(proc.running());
 }
 
 BOOST_AUTO_TEST_CASE(sigint_stops_gracefully_and_a_second_signal_at_once) {
