@@ -264,6 +264,26 @@ awaitable_response get_marketplace(request_context& c) {
   co_return json_response(c.req, http::status::ok,
                           json::object{{"items", std::move(items)}, {"total", page.total}, {"skip", skip}, {"limit", limit}});
 }
+// Not SkillMeat's: where this server looks, for the dashboard's empty state (and anyone asking
+// why a project is not listed). Read now, so a root created since start shows as there.
+awaitable_response get_config(request_context& c) {
+  const auto& s = c.app.cache.config();
+  auto places = [](const std::vector<std::filesystem::path>& paths) {
+    json::array out;
+    std::error_code ec;
+    for (auto& p : paths) out.push_back(json::object{{"path", p.string()}, {"exists", std::filesystem::is_directory(p, ec)}});
+    return out;
+  };
+  co_return json_response(c.req, http::status::ok,
+                          json::object{{"version", PROJCACHE_VERSION},
+                                       {"home", s.home.string()},
+                                       {"database", s.db_path.string()},
+                                       {"search_roots", places(s.search_roots)},
+                                       {"projects", places(s.explicit_projects)},
+                                       {"discovery_depth", s.discovery_depth},
+                                       {"ttl_minutes", s.ttl_minutes}});
+}
+
 // Not SkillMeat's: what `projcache vacuum` asks a running server to do.
 awaitable_response post_vacuum(request_context& c) {
   auto r = co_await async_compact(c.app.cache, asio::use_awaitable);
@@ -291,6 +311,7 @@ void register_cache_routes(router& r) {
   r.add(http::verb::get, p + "/search", get_search);
   r.add(http::verb::post, p + "/invalidate", post_invalidate);
   r.add(http::verb::post, p + "/vacuum", post_vacuum);
+  r.add(http::verb::get, p + "/config", get_config);
   r.add(http::verb::get, p + "/marketplace", get_marketplace);
 }
 

@@ -54,7 +54,9 @@ awaitable_response get_events_without_upgrade(request_context& c) {
 }
 
 awaitable_response get_asset(request_context& c) {
-  std::string name = c.path == "/" ? "index.html" : c.path.substr(c.path.rfind('/') + 1);
+  std::string name = c.path == "/"               ? "index.html"
+                     : c.path == "/favicon.ico" ? "favicon.svg"  // every browser asks for it
+                                                : c.path.substr(c.path.rfind('/') + 1);
   auto a = find_asset(name);
   if (!a) co_return error_response(c.req, http::status::not_found, "Not Found");
   auto res = text_response(c.req, http::status::ok, std::string(a->content), a->content_type);
@@ -69,6 +71,7 @@ void register_misc_routes(router& r) {
   r.add(http::verb::get, "/metrics", get_metrics);
   r.add(http::verb::get, "/api/v1/cache/events", get_events_without_upgrade);
   r.add(http::verb::get, "/", get_asset);
+  r.add(http::verb::get, "/favicon.ico", get_asset);
   r.add(http::verb::post, "/api/v1/bench/publish", [](request_context& c) -> awaitable_response {
     if (!c.app.opts.bench_routes) co_return error_response(c.req, http::status::not_found, "Not Found");
     co_return co_await post_bench_publish(c);
