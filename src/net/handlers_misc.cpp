@@ -8,6 +8,7 @@
 #include "net/assets.hpp"
 #include "net/handlers.hpp"
 #include "net/json_dto.hpp"
+#include "net/openapi.hpp"
 #include "net/query.hpp"
 #include "net/responses.hpp"
 
@@ -77,6 +78,9 @@ void register_misc_routes(router& r) {
     co_return co_await post_bench_publish(c);
   });
   r.add(http::verb::get, "/assets/{name}", get_asset);
+  r.add(http::verb::get, "/openapi.json", [](request_context& c) -> awaitable_response {
+    co_return json_response(c.req, http::status::ok, openapi_document(c.app.routes));
+  });
 }
 
 }  // namespace projcache::net

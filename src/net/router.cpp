@@ -37,4 +37,11 @@ router::match router::find(std::string_view path, http::verb verb) const {
   return m;
 }
 
+std::vector<router::entry> router::table() const {
+  std::vector<entry> out;
+  out.reserve(routes_.size());
+  for (auto& r : routes_) out.push_back({r.verb, r.pattern});
+  return out;
+}
+
 }  // namespace projcache::net

@@ -42,6 +42,13 @@ class router {
   };
   match find(std::string_view path, http::verb verb) const;
 
+  // Every (verb, pattern), in the order added: what /openapi.json documents.
+  struct entry {
+    http::verb verb;
+    std::string_view pattern;
+  };
+  std::vector<entry> table() const;
+
  private:
   struct route {
     http::verb verb;
