@@ -18,6 +18,7 @@ case "${1:-}" in
     # Debian 12's FastAPI 0.92 (pydantic 1), httpx and uvicorn: the oldest the integration supports.
     pkgs+=(python3 python3-pytest python3-websockets chromium python3-fastapi python3-httpx python3-uvicorn)
     pkgs+=(python3-build python3-setuptools python3-wheel python3-venv binutils)
+    pkgs+=(zsh groff-base)  # the installed completion and man page are checked with them
     # Node.js for the browser test: Debian's, unless the machine already has one.
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
     pkgs+=(clang-16 libfuzzer-16-dev libclang-rt-16-dev)  # the short fuzz runs (scripts/fuzz.sh)

@@ -46,6 +46,30 @@ BOOST_AUTO_TEST_CASE(serve_help_lists_every_option_of_the_contract) {
   BOOST_TEST(run_projcache({"frobnicate"}, {}).code == 2);
 }
 
+// Each command's --help lists its own options only, as typed, with environment names whole.
+BOOST_AUTO_TEST_CASE(each_command_help_lists_its_own_options) {
+  auto status = run_projcache({"status", "--help"}, {});
+  BOOST_TEST(status.code == 0);
+  BOOST_TEST(status.out.starts_with("usage: projcache status [--json|--text]\n"), status.out);
+  BOOST_TEST(status.out.find("--json") != std::string::npos);
+  BOOST_TEST(status.out.find("--cache-path FILE") != std::string::npos);
+  for (auto* not_its : {"--port", "--search-roots", "--debounce-ms", "--offline"})
+    BOOST_TEST_CONTEXT(not_its) { BOOST_TEST(status.out.find(not_its) == std::string::npos); }
+  auto refresh = run_projcache({"refresh", "--help"}, {});
+  BOOST_TEST(refresh.out.find("--offline") != std::string::npos);
+  BOOST_TEST(refresh.out.find("[SKILLMEAT_CACHE_REFRESH_TIMEOUT_SECONDS, default 300]") != std::string::npos, refresh.out);
+  BOOST_TEST(refresh.out.find("examples:\n  projcache refresh\n") != std::string::npos);
+  // A flag another command has is refused, by its name as typed, with where to look.
+  auto wrong = run_projcache({"status", "--port", "1"}, {});
+  BOOST_TEST(wrong.code == 2);
+  BOOST_TEST(wrong.err.find("'--port'") != std::string::npos, wrong.err);
+  BOOST_TEST(wrong.err.find("see 'projcache status --help'") != std::string::npos);
+  auto usage = run_projcache({"--help"}, {});
+  for (auto* c : {"serve", "status", "refresh", "clear", "check", "vacuum", "migrate", "demo", "completion", "man"})
+    BOOST_TEST_CONTEXT(c) { BOOST_TEST(usage.out.find("\n  " + std::string(c)) != std::string::npos); }
+  BOOST_TEST(run_projcache({"completion", "fish"}, {}).code == 2);
+}
+
 BOOST_AUTO_TEST_CASE(bad_configuration_exits_2_naming_the_key) {
   temp_dir d;
   auto r = run_projcache({"serve", "--port", "0"}, {{"SKILLMEAT_HOME", d.path().string()}, {"SKILLMEAT_CACHE_TTL_MINUTES", "soon"}});

@@ -6,7 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { withServer } from './support.mjs';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+
+import { BIN, withServer } from './support.mjs';
+
+const API_MD = new URL('../../../docs/api.md', import.meta.url);
 
 // The JSON Schema subset the document uses: $ref, type (one or a list), enum, properties with
 // required and additionalProperties: false, items.
@@ -95,4 +100,19 @@ test('openapi.json documents every route, and the server answers as documented',
   await conforms(doc, byPath('/api/v1/cache/stale-artifacts', 'get'), await call(srv.url, 'GET', '/api/v1/cache/stale-artifacts?sort_by=size'), '400');
   await conforms(doc, byPath('/api/v1/cache/refresh', 'post'), await call(srv.url, 'POST', '/api/v1/cache/refresh', { project_id: 'bm9wZQ==' }), 'refresh 404');
   await conforms(doc, byPath('/api/v1/cache/projects', 'post'), await call(srv.url, 'POST', '/api/v1/cache/projects', { path: 3 }), 'register 422');
+}));
+
+// docs/api.md, the reference people read, names every route the document has and every option
+// `projcache serve --help` lists.
+test('docs/api.md lists every route and every serve option', { timeout: 60_000 }, () => withServer({}, async ({ srv }) => {
+  const md = fs.readFileSync(API_MD, 'utf8');
+  const doc = await (await fetch(srv.url + '/openapi.json')).json();
+  const missing = [];
+  for (const [path, item] of Object.entries(doc.paths))
+    for (const method of Object.keys(item)) if (!md.includes(`${method.toUpperCase()} ${path}`)) missing.push(`${method.toUpperCase()} ${path}`);
+  const help = execFileSync(BIN, ['serve', '--help'], { encoding: 'utf8' });
+  const flags = [...help.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
+  assert.ok(flags.length > 25, `serve --help lists its flags (${flags.length})`);
+  for (const flag of flags) if (!md.includes('`' + flag)) missing.push(flag);
+  assert.deepEqual(missing, [], 'missing from docs/api.md');
 }));
