@@ -4,6 +4,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "server_fixture.hpp"
@@ -98,7 +101,7 @@ BOOST_AUTO_TEST_CASE(idle_timeout_closes_a_quiet_keep_alive_connection) {
 BOOST_AUTO_TEST_CASE(ws_queue_bytes_bounds_a_slow_subscriber) {
   configured_server srv("ws_queue_bytes = 4096\n");
   ws_client slow(srv.port());
-  slow.stream().next_layer().socket().set_option(boost::asio::socket_base::receive_buffer_size(4096));
+  slow.set_receive_buffer(4096);
   slow.send(R"({"op":"subscribe"})");
   bool dropped = false;
   for (int i = 0; i < 400 && !dropped; ++i) {

@@ -1,6 +1,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 #include <future>
 #include <sstream>

@@ -1,4 +1,6 @@
 #include <boost/test/unit_test.hpp>
+#include <signal.h>
+
 #include <future>
 
 #include "server_fixture.hpp"
@@ -150,7 +152,7 @@ BOOST_AUTO_TEST_CASE(a_session_closed_by_two_errors_at_once_still_ends) {
   const auto segment = client_frame(0x82, "\x01\x02") + client_frame(0x89, "hi") + client_frame(0x80, "cont");
   for (int i = 0; i < 40; ++i) {
     ws_client c(srv.port());
-    boost::asio::write(c.stream().next_layer().socket(), boost::asio::buffer(segment));
+    c.write_raw(segment);
     auto code = c.read_until_close(std::chrono::milliseconds(10000));
     BOOST_CHECK_MESSAGE(code == 1003 || code == 1002, "close code " << code);  // whichever close went first
   }
@@ -162,7 +164,7 @@ BOOST_AUTO_TEST_CASE(a_client_that_does_not_read_is_dropped_alone) {
   live_server srv(env_map{{"SKILLMEAT_CACHE_WS_QUEUE_MESSAGES", "50"}});
   // The sluggard: a tiny receive window, and it never reads after subscribing.
   ws_client slow(srv.port());
-  slow.stream().next_layer().socket().set_option(boost::asio::socket_base::receive_buffer_size(4096));
+  slow.set_receive_buffer(4096);
   slow.send(R"({"op":"subscribe"})");
   ws_client good(srv.port());
   auto sub = subscribe(good);

@@ -116,7 +116,13 @@ ws_client::ws_client(std::uint16_t port, const header_map& headers, const std::s
 
 ws_client::~ws_client() = default;
 
-websocket::stream<beast::tcp_stream>& ws_client::stream() { return impl_->ws; }
+void ws_client::write_raw(const std::string& bytes) { asio::write(impl_->ws.next_layer().socket(), asio::buffer(bytes)); }
+
+void ws_client::set_receive_buffer(int bytes) {
+  impl_->ws.next_layer().socket().set_option(asio::socket_base::receive_buffer_size(bytes));
+}
+
+int ws_client::native_socket() { return impl_->ws.next_layer().socket().native_handle(); }
 
 void ws_client::send(const std::string& text) {
   impl_->ws.text(true);
@@ -176,12 +182,16 @@ int ws_client::read_until_close(std::chrono::milliseconds timeout) {
 }
 
 int drain_to_close_code(ws_client& c, std::chrono::milliseconds timeout) {
-  auto& sock = c.stream().next_layer().socket();
+  int fd = c.native_socket();
   timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
-  ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string bytes;
   std::array<char, 65536> buf;
-  for (boost::system::error_code ec; !ec;) bytes.append(buf.data(), sock.read_some(asio::buffer(buf), ec));
+  for (;;) {
+    auto n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) break;
+    bytes.append(buf.data(), static_cast<std::size_t>(n));
+  }
   // Server frames are unmasked: opcode, length (7, 16 or 64 bits), payload.
   for (std::size_t i = 0; i + 2 <= bytes.size();) {
     auto op = static_cast<unsigned char>(bytes[i]) & 0x0F;

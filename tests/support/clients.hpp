@@ -1,8 +1,7 @@
 #pragma once
 // Small blocking HTTP and WebSocket clients for black-box tests (Boost.Beast), every read
-// bounded by a timeout.
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
+// bounded by a timeout. No Beast header here: every black-box test includes this, and Beast's
+// WebSocket headers alone cost seconds per file in the sanitized build (clients.cpp pays once).
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <map>
@@ -49,7 +48,12 @@ class ws_client {
   // Reads until the server closes: its close code (0 when it did not within the timeout).
   int read_until_close(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   std::string selected_subprotocol() const { return subprotocol_; }
-  boost::beast::websocket::stream<boost::beast::tcp_stream>& stream();
+  // Below the WebSocket layer, for tests of a misbehaving client: bytes written as they are
+  // (hand-made frames), and the socket's receive buffer (a client that reads slowly).
+  void write_raw(const std::string& bytes);
+  void set_receive_buffer(int bytes);
+  // For drain_to_close_code: the socket's descriptor.
+  int native_socket();
 
  private:
   struct impl;
