@@ -10,7 +10,7 @@ scripts/deps.sh --test
 scripts/current_pylibs.sh build/pylibs
 scripts/wheel.sh
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPROJCACHE_SANITIZE=ON \
-  -DCMAKE_CXX_FLAGS_DEBUG="-Og -g1" -DPROJCACHE_WHEEL_DIR="$PWD/dist" >/dev/null
+  -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DPROJCACHE_WHEEL_DIR="$PWD/dist" >/dev/null
 cmake --build build/test -j2
 (cd build/test && ctest --output-on-failure -j2 --timeout 600)
 scripts/fuzz.sh 20

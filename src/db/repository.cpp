@@ -64,50 +64,11 @@ void repository::upsert_project(const project_row& p) {
       .run();
 }
 
-result<project_row> repository::get_project(const std::string& id) {
-  auto st = c_.prepare_cached(std::string("SELECT ") + project_cols + " FROM projects WHERE id = ?");
-  st->bind_all(id);
-  if (!st->step()) return make_error_code(errc::not_found);
-  return read_project(*st);
-}
-
-page_result<project_row> repository::list_projects(std::int64_t skip, std::int64_t limit,
-                                                   const std::optional<std::string>& status) {
-  page_result<project_row> out;
-  std::string where = status ? " WHERE status = ?" : "";
-  {
-    auto st = c_.prepare_cached("SELECT COUNT(*) FROM projects" + where);
-    if (status) st->bind_all(*status);
-    st->step();
-    out.total = st->int64(0);
-  }
-  auto st = c_.prepare_cached(std::string("SELECT ") + project_cols + " FROM projects" + where +
-                              " ORDER BY lower(name), id LIMIT ? OFFSET ?");
-  int i = 0;
-  if (status) st->bind(++i, *status);
-  st->bind(++i, limit);
-  st->bind(++i, skip);
-  while (st->step()) out.items.push_back(read_project(*st));
-  return out;
-}
-
 std::vector<project_row> repository::all_projects() {
-  return list_projects(0, -1).items;
-}
-
-result<void> repository::update_project(const project_row& p) {
-  try {
-    c_.prepare_cached(
-          "UPDATE projects SET name=?, path=?, description=?, updated_at=?, last_fetched=?, "
-          "status=?, error_message=? WHERE id=?")
-        ->bind_all(p.name, p.path, p.description, format_db_time(p.updated_at),
-                   db_time(p.last_fetched), p.status, p.error_message, p.id)
-        .run();
-  } catch (const db_error& e) {
-    return expected_write_failure(e);
-  }
-  if (c_.changes() == 0) return make_error_code(errc::not_found);
-  return {};
+  std::vector<project_row> out;
+  auto st = c_.prepare_cached(std::string("SELECT ") + project_cols + " FROM projects ORDER BY lower(name), id");
+  while (st->step()) out.push_back(read_project(*st));
+  return out;
 }
 
 result<void> repository::delete_project(const std::string& id) {

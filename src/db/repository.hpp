@@ -18,12 +18,11 @@ class repository {
   connection& conn() { return c_; }
 
   // --- projects
+  // The reads are what the cache loads at start and what `projcache status` counts: the server
+  // answers every query from its snapshot, never from SQL.
   result<void> create_project(const project_row& p);
-  result<project_row> get_project(const std::string& id);
-  page_result<project_row> list_projects(std::int64_t skip, std::int64_t limit,
-                                         const std::optional<std::string>& status = std::nullopt);
+  // Every project, by name (case-insensitively), then id.
   std::vector<project_row> all_projects();
-  result<void> update_project(const project_row& p);
   void upsert_project(const project_row& p);
   result<void> delete_project(const std::string& id);
   std::vector<project_row> stale_projects(micros now, std::int64_t ttl_minutes);
@@ -32,21 +31,16 @@ class repository {
   void clear_all();
 
   // --- artifacts (repository_artifacts.cpp)
-  result<artifact_row> get_artifact(const std::string& id);
   page_result<artifact_row> list_artifacts(const artifact_filter& f, std::int64_t skip,
                                            std::int64_t limit);
   // Every artifact, one at a time: loading 50,000 never holds them all twice.
   void for_each_artifact(const std::function<void(artifact_row&&)>& f);
-  std::vector<artifact_row> artifacts_of(const std::string& project_id);
   void upsert_artifacts(const std::vector<artifact_row>& rows);
   // Deletes the project's artifacts whose id is not in keep.
   std::int64_t delete_missing_artifacts(const std::string& project_id,
                                         const std::vector<std::string>& keep);
   void delete_artifacts(const std::vector<std::string>& ids);
   std::int64_t count_artifacts();
-  // Case-insensitive match on name; '%' and '_' are literal. Ordered by score, name, id.
-  page_result<artifact_row> search_artifacts(const std::string& query, const artifact_filter& f,
-                                             std::int64_t skip, std::int64_t limit);
 
   // --- marketplace
   void upsert_marketplace(const std::vector<marketplace_row>& rows);

@@ -47,10 +47,9 @@ struct where_clause {
   std::optional<bool> outdated;
 };
 
-where_clause build_where(const artifact_filter& f, const std::string& extra = "") {
+where_clause build_where(const artifact_filter& f) {
   where_clause w;
   std::vector<std::string> parts;
-  if (!extra.empty()) parts.push_back(extra);
   if (f.project_id) {
     parts.push_back("a.project_id = ?");
     w.text_args.push_back(*f.project_id);
@@ -71,22 +70,7 @@ int bind_where(statement& st, const where_clause& w, int i) {
   return i;
 }
 
-std::string escape_like(const std::string& q) {
-  std::string out;
-  for (char ch : q) {
-    if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
-    out += ch;
-  }
-  return out;
-}
 }  // namespace
-
-result<artifact_row> repository::get_artifact(const std::string& id) {
-  auto st = c_.prepare_cached(std::string(artifact_select) + " WHERE a.id = ?");
-  st->bind_all(id);
-  if (!st->step()) return make_error_code(errc::not_found);
-  return read_artifact(*st);
-}
 
 page_result<artifact_row> repository::list_artifacts(const artifact_filter& f, std::int64_t skip,
                                                      std::int64_t limit) {
@@ -110,12 +94,6 @@ page_result<artifact_row> repository::list_artifacts(const artifact_filter& f, s
 void repository::for_each_artifact(const std::function<void(artifact_row&&)>& f) {
   auto st = c_.prepare_cached(std::string(artifact_select) + " ORDER BY a.project_id, lower(a.name), a.id");
   while (st->step()) f(read_artifact(*st));
-}
-
-std::vector<artifact_row> repository::artifacts_of(const std::string& project_id) {
-  artifact_filter f;
-  f.project_id = project_id;
-  return list_artifacts(f, 0, -1).items;
 }
 
 void repository::upsert_artifacts(const std::vector<artifact_row>& rows) {
@@ -172,31 +150,5 @@ void repository::delete_artifacts(const std::vector<std::string>& ids) {
 }
 
 std::int64_t repository::count_artifacts() { return c_.query_int("SELECT COUNT(*) FROM artifacts"); }
-
-page_result<artifact_row> repository::search_artifacts(const std::string& query,
-                                                       const artifact_filter& f,
-                                                       std::int64_t skip, std::int64_t limit) {
-  page_result<artifact_row> out;
-  auto w = build_where(f, "lower(a.name) LIKE '%' || lower(?) || '%' ESCAPE '\\'");
-  auto pattern = escape_like(query);
-  {
-    auto st = c_.prepare_cached("SELECT COUNT(*) FROM artifacts a" + w.sql);
-    st->bind(1, pattern);
-    bind_where(*st, w, 1);
-    st->step();
-    out.total = st->int64(0);
-  }
-  auto st = c_.prepare_cached(
-      std::string(artifact_select) + w.sql +
-      " ORDER BY CASE WHEN lower(a.name) = lower(?) THEN 0 WHEN substr(lower(a.name), 1, "
-      "length(?)) = lower(?) THEN 1 ELSE 2 END, lower(a.name), a.id LIMIT ? OFFSET ?");
-  st->bind(1, pattern);
-  int i = bind_where(*st, w, 1);
-  for (auto& v : {query, query, query}) st->bind(++i, v);
-  st->bind(++i, limit);
-  st->bind(++i, skip);
-  while (st->step()) out.items.push_back(read_artifact(*st));
-  return out;
-}
 
 }  // namespace projcache::db

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE db
 #include <boost/test/unit_test.hpp>
 #include <thread>
 
@@ -53,21 +52,19 @@ struct store_fixture {
 
 BOOST_FIXTURE_TEST_SUITE(repository_tests, store_fixture)
 
-BOOST_AUTO_TEST_CASE(project_crud_and_not_found) {
+BOOST_AUTO_TEST_CASE(project_upsert_list_and_not_found) {
   BOOST_TEST(repo->create_project(project("a", "Alpha")).has_value());
-  auto got = repo->get_project("a");
-  BOOST_REQUIRE(got.has_value());
-  BOOST_TEST(got->name == "Alpha");
-  BOOST_TEST(got->last_fetched.value() == 1'700'000'000'000'000);
-  BOOST_TEST(repo->get_project("zz").error() == make_error_code(errc::not_found));
-  auto p = *got;
+  auto all = repo->all_projects();
+  BOOST_REQUIRE(all.size() == 1u);
+  BOOST_TEST(all[0].name == "Alpha");
+  BOOST_TEST(all[0].last_fetched.value() == 1'700'000'000'000'000);
+  auto p = all[0];
   p.name = "Alpha 2";
-  BOOST_TEST(repo->update_project(p).has_value());
-  BOOST_TEST(repo->get_project("a")->name == "Alpha 2");
-  p.id = "missing";
-  BOOST_TEST(repo->update_project(p).error() == make_error_code(errc::not_found));
+  repo->upsert_project(p);
+  BOOST_TEST(repo->all_projects().at(0).name == "Alpha 2");
   BOOST_TEST(repo->delete_project("a").has_value());
   BOOST_TEST(repo->delete_project("a").error() == make_error_code(errc::not_found));
+  BOOST_TEST(repo->all_projects().empty());
 }
 
 BOOST_AUTO_TEST_CASE(constraint_violations_are_error_codes) {
@@ -81,13 +78,22 @@ BOOST_AUTO_TEST_CASE(constraint_violations_are_error_codes) {
   BOOST_TEST(repo->create_project(bad_status).error() == make_error_code(errc::constraint));
 }
 
-BOOST_AUTO_TEST_CASE(pagination_has_true_totals) {
-  for (int i = 0; i < 250; ++i) BOOST_REQUIRE(repo->create_project(project("id" + std::to_string(i), "P" + std::to_string(1000 + i))).has_value());
-  auto page = repo->list_projects(200, 100);
+BOOST_AUTO_TEST_CASE(projects_by_name_and_artifact_pages_with_true_totals) {
+  for (int i = 0; i < 250; ++i) BOOST_REQUIRE(repo->create_project(project("id" + std::to_string(i), "P" + std::to_string(1249 - i))).has_value());
+  auto all = repo->all_projects();
+  BOOST_REQUIRE(all.size() == 250u);
+  BOOST_TEST(all.front().name == "P1000");
+  BOOST_TEST(all.back().name == "P1249");
+  std::vector<artifact_row> rows;
+  for (int i = 0; i < 250; ++i) rows.push_back(artifact("id0", "a" + std::to_string(1000 + i), "skill", i % 5 == 0));
+  repo->upsert_artifacts(rows);
+  auto page = repo->list_artifacts({}, 200, 100);
   BOOST_TEST(page.total == 250);
   BOOST_TEST(page.items.size() == 50u);
-  BOOST_TEST(page.items.front().name == "P1200");
-  BOOST_TEST(repo->list_projects(0, 10, std::string("error")).total == 0);
+  BOOST_TEST(*page.items.front().name == "a1200");
+  artifact_filter outdated;
+  outdated.is_outdated = true;
+  BOOST_TEST(repo->list_artifacts(outdated, 0, 0).total == 50);  // what `projcache status` counts
 }
 
 BOOST_AUTO_TEST_CASE(artifacts_cascade_with_their_project) {
@@ -117,28 +123,13 @@ BOOST_AUTO_TEST_CASE(artifact_filters_and_delete_missing) {
   BOOST_REQUIRE(page.total == 1);
   BOOST_TEST(page.items[0].name == "three");
   BOOST_TEST(*page.items[0].description == "about three");
-  BOOST_TEST(repo->artifacts_of("a").size() == 2u);
+  artifact_filter of_a;
+  of_a.project_id = "a";
+  BOOST_TEST(repo->list_artifacts(of_a, 0, 100).total == 2);
   BOOST_TEST(repo->delete_missing_artifacts("a", {"a:.claude:skill:one"}) == 1);
-  BOOST_TEST(repo->artifacts_of("a").size() == 1u);
-  BOOST_TEST(repo->get_artifact("a:.claude:command:two").error() == make_error_code(errc::not_found));
-}
-
-BOOST_AUTO_TEST_CASE(search_is_literal_and_ranked) {
-  repo->create_project(project("a", "A"));
-  repo->upsert_artifacts({artifact("a", "docker", "skill", false), artifact("a", "docker-compose", "skill", false),
-                          artifact("a", "my-docker", "command", false), artifact("a", "do_it", "skill", false),
-                          artifact("a", "doXit", "skill", false)});
-  auto r = repo->search_artifacts("DOCKER", {}, 0, 10);
-  BOOST_REQUIRE(r.total == 3);
-  BOOST_TEST(r.items[0].name == "docker");
-  BOOST_TEST(r.items[1].name == "docker-compose");
-  BOOST_TEST(r.items[2].name == "my-docker");
-  BOOST_TEST(repo->search_artifacts("do_", {}, 0, 10).total == 1);  // '_' is literal
-  BOOST_TEST(repo->search_artifacts("%", {}, 0, 10).total == 0);    // '%' is literal
-  artifact_filter f;
-  f.type = "command";
-  BOOST_TEST(repo->search_artifacts("docker", f, 0, 10).total == 1);
-  BOOST_TEST(repo->search_artifacts("docker", {}, 1, 1).items.size() == 1u);
+  auto left = repo->list_artifacts(of_a, 0, 100);
+  BOOST_REQUIRE(left.total == 1);
+  BOOST_TEST(left.items[0].id == "a:.claude:skill:one");
 }
 
 BOOST_AUTO_TEST_CASE(stale_by_ttl_and_invalidate) {
@@ -152,8 +143,9 @@ BOOST_AUTO_TEST_CASE(stale_by_ttl_and_invalidate) {
   BOOST_REQUIRE(stale.size() == 1u);
   BOOST_TEST(stale[0].id == "b");
   BOOST_TEST(repo->invalidate(std::string("a")) == 1);
-  BOOST_TEST(repo->get_project("a")->status == "stale");
-  BOOST_TEST(!repo->get_project("a")->last_fetched);
+  auto a = repo->all_projects().at(0);
+  BOOST_TEST(a.status == "stale");
+  BOOST_TEST(!a.last_fetched);
   BOOST_TEST(repo->invalidate(std::nullopt) == 2);
 }
 
@@ -162,13 +154,13 @@ BOOST_AUTO_TEST_CASE(transaction_rolls_back_unless_committed) {
     transaction tx(*conn);
     repo->create_project(project("a", "A"));
   }
-  BOOST_TEST(!repo->get_project("a").has_value());
+  BOOST_TEST(repo->all_projects().empty());
   {
     transaction tx(*conn);
     repo->create_project(project("a", "A"));
     tx.commit();
   }
-  BOOST_TEST(repo->get_project("a").has_value());
+  BOOST_TEST(repo->all_projects().size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(readers_see_committed_data_while_a_writer_holds_a_transaction) {
@@ -178,9 +170,9 @@ BOOST_AUTO_TEST_CASE(readers_see_committed_data_while_a_writer_holds_a_transacti
   transaction tx(*conn);
   repo->create_project(project("b", "B"));
   // WAL: the reader is not blocked and sees the last committed state.
-  BOOST_TEST(rrepo.list_projects(0, 10).total == 1);
+  BOOST_TEST(rrepo.all_projects().size() == 1u);
   tx.commit();
-  BOOST_TEST(rrepo.list_projects(0, 10).total == 2);
+  BOOST_TEST(rrepo.all_projects().size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_second_writer_waits_then_proceeds) {
@@ -205,7 +197,7 @@ BOOST_AUTO_TEST_CASE(a_second_writer_waits_then_proceeds) {
   t.join();
   // The second writer's BEGIN returned only once the first had committed.
   BOOST_TEST((began >= before_commit));
-  BOOST_TEST(repo->list_projects(0, 10).total == 2);
+  BOOST_TEST(repo->all_projects().size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(marketplace_meta_and_fingerprints) {

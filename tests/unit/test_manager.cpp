@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE cache_service
 #include <boost/test/unit_test.hpp>
 
 #include "cache/manager.hpp"

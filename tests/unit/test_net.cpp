@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE net_units
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <sstream>

@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE platform
 // The platform seam: both directory listings agree, the instance lock excludes a second holder.
 #include <fcntl.h>
 #include <unistd.h>

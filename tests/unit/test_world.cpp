@@ -1,4 +1,3 @@
-#define BOOST_TEST_MODULE world
 #include <boost/test/unit_test.hpp>
 
 #include "cache/discovery.hpp"
