@@ -52,7 +52,11 @@ class inotify_backend final : public watch_backend {
     watches_.clear();
     limited_.clear();
     by_path_.clear();
+    // The count is published once the whole plan is in, never halfway: whoever reads "n folders
+    // watched" (status, a test waiting for the watcher) may rely on every one of them.
+    installing_ = true;
     for (std::size_t i = 0; i < roots_.size(); ++i) add_tree(roots_[i].path, i, 0);
+    installing_ = false;
     for (auto& [wd, _] : old)
       if (!watches_.count(wd)) ::inotify_rm_watch(fd_->native_handle(), wd);
     count_ = static_cast<std::int64_t>(watches_.size());
@@ -159,7 +163,7 @@ class inotify_backend final : public watch_backend {
     }
     watches_[wd] = watch_info{dir, root, depth};
     by_path_[dir] = wd;
-    count_ = static_cast<std::int64_t>(watches_.size());
+    if (!installing_) count_ = static_cast<std::int64_t>(watches_.size());
     return true;
   }
 
@@ -197,6 +201,7 @@ class inotify_backend final : public watch_backend {
   std::unique_ptr<asio::posix::stream_descriptor> fd_;
   std::vector<watch_root> roots_;
   std::unordered_map<int, watch_info> watches_;
+  bool installing_ = false;
   std::unordered_map<std::string, int> by_path_;
   std::set<std::size_t> limited_;  // roots reported to limit_reached since the last watch()
   std::atomic<std::int64_t> count_{0};
