@@ -173,20 +173,12 @@ std::map<std::string, raw> read_toml(const fs::path& file, std::vector<std::stri
 
 }  // namespace
 
-config load_config(const flag_values& flags, env_lookup env) {
-  config c;
-  // Where the home is decides where config.toml is: flag > env > default.
-  std::string home_str = "~/.skillmeat";
-  if (auto it = flags.find("home"); it != flags.end() && !it->second.empty()) {
-    home_str = it->second.back();
-    c.home_explicit = true;
-  } else if (auto h = env("SKILLMEAT_HOME"); h && !h->empty()) {
-    home_str = *h;
-    c.home_explicit = true;
-  }
-  c.cache.home = cache::resolve_path(cache::expand_home(home_str));
+namespace {
+using raw_values = std::map<std::string, raw>;
 
-  std::map<std::string, raw> values = read_toml(c.cache.home / "config.toml", c.warnings);
+// What each key was given as, and where from: config.toml, then the environment, then flags.
+raw_values gather(const config& c, const flag_values& flags, env_lookup env, std::vector<std::string>& warnings) {
+  raw_values values = read_toml(c.cache.home / "config.toml", warnings);
   for (auto& d : config_keys())
     if (auto v = env(d.env); v) {
       bool list = std::string(d.key) == "search_roots" || std::string(d.key) == "projects" ||
@@ -203,12 +195,16 @@ config load_config(const flag_values& flags, env_lookup env) {
       std::replace(flag.begin(), flag.end(), '_', '-');
       values[key] = raw{vals, "--" + flag};
     }
+  return values;
+}
 
-  auto get = [&](const char* key) -> const raw* {
-    auto it = values.find(key);
-    return it == values.end() ? nullptr : &it->second;
-  };
-  auto& s = c.cache;
+const raw* lookup(const raw_values& values, const char* key) {
+  auto it = values.find(key);
+  return it == values.end() ? nullptr : &it->second;
+}
+
+void apply_cache(const raw_values& values, cache::settings& s) {
+  auto get = [&](const char* key) { return lookup(values, key); };
   s.db_path = s.home / "cache" / "projcache.db";
   if (auto* r = get("cache_path")) s.db_path = cache::expand_home(r->values.at(0));
   if (auto* r = get("ttl_minutes")) s.ttl_minutes = as_int("ttl_minutes", *r, 1, 10'000'000);
@@ -232,7 +228,10 @@ config load_config(const flag_values& flags, env_lookup env) {
     if (!u.starts_with("http://") && !u.starts_with("https://")) bad("marketplace_url", *r, "an http:// or https:// URL");
     s.marketplace_url = u;
   }
+}
 
+void apply_net(const raw_values& values, config& c) {
+  auto get = [&](const char* key) { return lookup(values, key); };
   auto& n = c.net;
   if (auto* r = get("host")) n.host = r->values.at(0);
   if (auto* r = get("port")) n.port = static_cast<std::uint16_t>(as_int("port", *r, 0, 65535));
@@ -246,24 +245,29 @@ config load_config(const flag_values& flags, env_lookup env) {
   if (auto* r = get("event_ring_size")) c.event_ring_size = static_cast<std::size_t>(as_int("event_ring_size", *r, 10000, 10'000'000));
   if (auto* r = get("ws_queue_messages")) n.ws_queue_messages = static_cast<std::size_t>(as_int("ws_queue_messages", *r, 1, 10'000'000));
   if (auto* r = get("ws_queue_bytes")) n.ws_queue_bytes = static_cast<std::size_t>(as_int("ws_queue_bytes", *r, 1024, 1LL << 32));
-  if (auto* r = get("log_level")) {
+}
+
+void apply_logging(const raw_values& values, config& c) {
+  if (auto* r = lookup(values, "log_level")) {
     c.log_level = r->values.at(0);
     if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" && c.log_level != "warning" &&
         c.log_level != "error")
       bad("log_level", *r, "trace, debug, info, warning or error");
   }
-  if (auto* r = get("log_format")) {
+  if (auto* r = lookup(values, "log_format")) {
     c.log_format = r->values.at(0);
     if (c.log_format != "text" && c.log_format != "json") bad("log_format", *r, "text or json");
   }
+}
 
-  // SkillMeat's API key settings come from the environment only.
+// SkillMeat's API key settings come from the environment only (or --api-key).
+void apply_api_key(const raw_values& values, env_lookup env, net::options& n) {
   bool key_enabled = false;
   if (auto v = env("SKILLMEAT_API_KEY_ENABLED"); v && !v->empty())
     key_enabled = as_bool("SKILLMEAT_API_KEY_ENABLED", raw{{*v}, "environment SKILLMEAT_API_KEY_ENABLED"});
   // A blank key would let an empty X-API-Key through: a configuration error from any source.
   auto blank = [](const std::string& k) { return k.find_first_not_of(" \t\r\n") == std::string::npos; };
-  if (auto* r = get("api_key")) {
+  if (auto* r = lookup(values, "api_key")) {
     if (blank(r->values.at(0)))
       throw config_error("--api-key is empty or blank: give a key, or leave the flag out to run without one");
     n.api_key = r->values.at(0);
@@ -274,6 +278,26 @@ config load_config(const flag_values& flags, env_lookup env) {
                          "set a key, or set SKILLMEAT_API_KEY_ENABLED=false");
     n.api_key = *k;
   }
+}
+}  // namespace
+
+config load_config(const flag_values& flags, env_lookup env) {
+  config c;
+  // Where the home is decides where config.toml is: flag > env > default.
+  std::string home_str = "~/.skillmeat";
+  if (auto it = flags.find("home"); it != flags.end() && !it->second.empty()) {
+    home_str = it->second.back();
+    c.home_explicit = true;
+  } else if (auto h = env("SKILLMEAT_HOME"); h && !h->empty()) {
+    home_str = *h;
+    c.home_explicit = true;
+  }
+  c.cache.home = cache::resolve_path(cache::expand_home(home_str));
+  auto values = gather(c, flags, env, c.warnings);
+  apply_cache(values, c.cache);
+  apply_net(values, c);
+  apply_logging(values, c);
+  apply_api_key(values, env, c.net);
   return c;
 }
 

@@ -144,23 +144,23 @@ project_ptr manager::latest(const std::string& id) const {
   return it == snap->projects.end() ? nullptr : it->second;
 }
 
-apply_outcome manager::apply_scan(const project_scan& scan) {
-  apply_outcome out;
-  micros now = now_micros();
-  project_ptr old = latest(scan.id);
-  out.is_new = !old;
+namespace {
+// A scan's rows against the cached ones: unchanged rows are shared, the rest are written.
+struct row_diff {
+  std::vector<artifact_ptr> rows;       // the project's rows after the scan
+  std::vector<db::artifact_row> writes;  // new and changed rows, to upsert
+};
 
+row_diff diff_rows(const project_ptr& old, const project_scan& scan, micros now, apply_outcome& out) {
   std::unordered_map<std::string, artifact_ptr> old_rows;
   if (old)
     for (auto& a : old->artifacts) old_rows.emplace(a->id, a);
-
-  std::vector<artifact_ptr> rows;
-  std::vector<db::artifact_row> writes;
-  rows.reserve(scan.artifacts.size());
+  row_diff d;
+  d.rows.reserve(scan.artifacts.size());
   for (auto& fresh : scan.artifacts) {
     auto it = old_rows.find(fresh.id);
     if (it != old_rows.end() && same_content(*it->second, fresh)) {
-      rows.push_back(it->second);  // unchanged: share the row
+      d.rows.push_back(it->second);  // unchanged: share the row
       old_rows.erase(it);
       continue;
     }
@@ -174,12 +174,17 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
       r.created_at = now;
       out.added.push_back(r.id);
     }
-    writes.push_back(r);
-    rows.push_back(std::make_shared<const db::artifact_row>(std::move(r)));
+    d.writes.push_back(r);
+    d.rows.push_back(std::make_shared<const db::artifact_row>(std::move(r)));
   }
   for (auto& [id, _] : old_rows) out.removed.push_back(id);
   std::sort(out.removed.begin(), out.removed.end());
+  return d;
+}
 
+// The project's row after the scan; out.changed says whether anything a client sees moved.
+db::project_row project_row_after(const project_ptr& old, const project_scan& scan, micros now, bool rows_written,
+                                  apply_outcome& out) {
   db::project_row p;
   p.id = scan.id;
   p.path = scan.path.string();
@@ -188,14 +193,22 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
   p.created_at = old ? old->row.created_at : now;
   bool meta_changed = !old || old->row.name != p.name || old->row.description != p.description ||
                       old->row.path != p.path;
-  p.updated_at = (meta_changed || !writes.empty() || !out.removed.empty() ||
-                  (old && old->row.status != "active"))
-                     ? now
-                     : old->row.updated_at;
+  bool touched = meta_changed || rows_written || !out.removed.empty() || (old && old->row.status != "active");
+  p.updated_at = touched ? now : old->row.updated_at;
   p.last_fetched = now;
   p.status = "active";
-  out.changed = !out.added.empty() || !out.removed.empty() || !out.changed_ids.empty() ||
-                (old && meta_changed);
+  out.changed = !out.added.empty() || !out.removed.empty() || !out.changed_ids.empty() || (old && meta_changed);
+  return p;
+}
+}  // namespace
+
+apply_outcome manager::apply_scan(const project_scan& scan) {
+  apply_outcome out;
+  micros now = now_micros();
+  project_ptr old = latest(scan.id);
+  out.is_new = !old;
+  auto [rows, writes] = diff_rows(old, scan, now, out);
+  db::project_row p = project_row_after(old, scan, now, !writes.empty(), out);
 
   auto dirty = fingerprints_.take_dirty();
   if (old && !out.changed && old->row.status == "active" && dirty.empty() && p.updated_at == old->row.updated_at) {

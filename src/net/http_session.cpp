@@ -35,6 +35,61 @@ asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> write_respon
 
 }  // namespace
 
+// Keep-alive: waits for the next request's first bytes; false when the connection is done.
+// While it waits the listener may close it to admit a new client at the cap: the close runs on
+// our strand, and only while we wait here (so `stream` is alive when it runs).
+asio::awaitable<bool> await_next_request(beast::tcp_stream& stream, beast::flat_buffer& buf, app_context& app,
+                                         const std::shared_ptr<bool>& idle) {
+  stream.expires_after(app.opts.idle_timeout);
+  *idle = true;
+  auto slot = app.idle.add([ex = stream.get_executor(), idle, &stream] {
+    asio::post(ex, [idle, &stream] {
+      if (*idle) stream.cancel();
+    });
+  });
+  auto [ec, n] = co_await stream.async_read_some(buf.prepare(8192), as_tuple_awaitable);
+  *idle = false;
+  app.idle.remove(slot);
+  if (ec) co_return false;
+  buf.commit(n);
+  co_return true;
+}
+
+// What a request that could not be read is answered, if anything (a peer that went away is not).
+std::optional<response> read_failure_reply(const boost::system::error_code& ec) {
+  request dummy;
+  dummy.version(11);
+  dummy.keep_alive(false);
+  if (ec == http::error::header_limit)
+    return error_response(dummy, http::status::request_header_fields_too_large, "Request header fields too large");
+  if (ec == http::error::body_limit) return error_response(dummy, http::status::payload_too_large, "Request body too large");
+  if (ec != beast::error::timeout && ec != http::error::end_of_stream && ec != asio::error::eof &&
+      ec != asio::error::connection_reset && ec != asio::error::operation_aborted)
+    return error_response(dummy, http::status::bad_request, "Malformed request");
+  return std::nullopt;
+}
+
+enum class upgrade_outcome { not_an_upgrade, refused, handed_over };
+
+// A WebSocket upgrade of the events path: admitted (the session takes the stream) or refused.
+asio::awaitable<upgrade_outcome> try_upgrade(beast::tcp_stream& stream, request& req, app_context& app) {
+  if (!beast::websocket::is_upgrade(req)) co_return upgrade_outcome::not_an_upgrade;
+  std::string path;
+  bool ok = false;
+  parse_target(req.target(), path, ok);
+  if (!ok || path != events_path) co_return upgrade_outcome::not_an_upgrade;
+  std::string subprotocol;
+  if (auto refusal = admit_upgrade(req, app.opts, subprotocol)) {
+    refusal->keep_alive(false);
+    stream.expires_after(app.opts.request_timeout);
+    co_await write_response(stream, *refusal);
+    co_return upgrade_outcome::refused;
+  }
+  stream.expires_never();
+  start_ws_session(std::move(stream), std::move(req), std::move(subprotocol), app);
+  co_return upgrade_outcome::handed_over;
+}
+
 asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context& app) {
   struct counted {  // the listener counted us in; we count ourselves out, whatever the exit
     std::atomic<std::int64_t>& n;
@@ -52,22 +107,7 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context
   } at_exit{idle};
   for (;;) {
     if (app.stopping) break;
-    if (buf.size() == 0) {  // keep-alive: wait for the next request's first bytes
-      stream.expires_after(app.opts.idle_timeout);
-      // Idle: the listener may close us to admit a new client at the cap. The close runs on our
-      // strand, and only while we wait here (so `stream` is alive when it runs).
-      *idle = true;
-      auto slot = app.idle.add([ex = stream.get_executor(), idle, &stream] {
-        asio::post(ex, [idle, &stream] {
-          if (*idle) stream.cancel();
-        });
-      });
-      auto [ec, n] = co_await stream.async_read_some(buf.prepare(8192), as_tuple_awaitable);
-      *idle = false;
-      app.idle.remove(slot);
-      if (ec) break;
-      buf.commit(n);
-    }
+    if (buf.size() == 0 && !co_await await_next_request(stream, buf, app, idle)) break;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(app.opts.header_limit));
     parser.body_limit(app.opts.body_limit);
@@ -88,18 +128,7 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context
       if (!ec && !parser.is_done()) std::tie(ec, n) = co_await http::async_read(stream, buf, parser, as_tuple_awaitable);
     }
     if (ec) {
-      std::optional<response> reply;
-      request dummy;
-      dummy.version(11);
-      dummy.keep_alive(false);
-      if (ec == http::error::header_limit)
-        reply = error_response(dummy, http::status::request_header_fields_too_large, "Request header fields too large");
-      else if (ec == http::error::body_limit)
-        reply = error_response(dummy, http::status::payload_too_large, "Request body too large");
-      else if (ec != beast::error::timeout && ec != http::error::end_of_stream && ec != asio::error::eof &&
-               ec != asio::error::connection_reset && ec != asio::error::operation_aborted)
-        reply = error_response(dummy, http::status::bad_request, "Malformed request");
-      if (reply) {
+      if (auto reply = read_failure_reply(ec)) {
         reply->keep_alive(false);
         stream.expires_after(app.opts.request_timeout);
         co_await write_response(stream, *reply);
@@ -107,23 +136,9 @@ asio::awaitable<void> run_http_session(asio::ip::tcp::socket socket, app_context
       break;
     }
     request req = parser.release();
-    if (beast::websocket::is_upgrade(req)) {
-      std::string path;
-      bool ok = false;
-      parse_target(req.target(), path, ok);
-      if (ok && path == events_path) {
-        std::string subprotocol;
-        if (auto refusal = admit_upgrade(req, app.opts, subprotocol)) {
-          refusal->keep_alive(false);
-          stream.expires_after(app.opts.request_timeout);
-          co_await write_response(stream, *refusal);
-          break;
-        }
-        stream.expires_never();
-        start_ws_session(std::move(stream), std::move(req), std::move(subprotocol), app);
-        co_return;
-      }
-    }
+    auto upgrade = co_await try_upgrade(stream, req, app);
+    if (upgrade == upgrade_outcome::handed_over) co_return;  // the stream is the WebSocket session's
+    if (upgrade == upgrade_outcome::refused) break;
     app.stats.in_flight.fetch_add(1);
     response res = co_await dispatch(req, app);
     app.stats.in_flight.fetch_sub(1);
