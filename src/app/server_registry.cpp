@@ -39,6 +39,7 @@ fs::path server_registry::entry(std::uint16_t port) const { return dir_ / (std::
 
 void server_registry::record(std::uint16_t port, const std::string& ready_line) const {
   if (!usable_dir(dir_)) return;
+  prune();
   auto tmp = entry(port).string() + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -48,6 +49,21 @@ void server_registry::record(std::uint16_t port, const std::string& ready_line) 
   std::error_code ec;
   fs::rename(tmp, entry(port), ec);
   if (ec) fs::remove(tmp, ec);
+}
+
+// Entries of servers that ended without forgetting theirs (killed, or a second signal's
+// immediate exit) go when the next server records itself, so the folder stays small.
+void server_registry::prune() const {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() != ".json") continue;
+    std::ifstream in(it->path());
+    std::string line;
+    std::getline(in, line);
+    auto s = parse_ready_line(line);
+    std::error_code rm;
+    if (!s || !still_running(*s)) fs::remove(it->path(), rm);
+  }
 }
 
 void server_registry::forget(std::uint16_t port) const {

@@ -38,6 +38,7 @@ class server_registry {
 
  private:
   std::filesystem::path entry(std::uint16_t port) const;
+  void prune() const;
   std::filesystem::path dir_;
 };
 

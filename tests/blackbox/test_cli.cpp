@@ -314,6 +314,13 @@ BOOST_AUTO_TEST_CASE(a_taken_port_is_named_and_nothing_is_created) {
   BOOST_TEST(files_under(d / "second").empty());
   BOOST_TEST(first.running());
 
+  // An entry left by a server that was killed goes when the next one records itself.
+  write_file(d / "run/projcache/1.json", R"({"event":"ready","port":1,"pid":999999999,"url":"http://127.0.0.1:1"})");
+  {
+    server_process third({}, env_for("third"));
+  }
+  BOOST_TEST(!fs::exists(d / "run/projcache/1.json"));
+
   // A port held by something that is not a projcache.
   auto other = run_projcache({"serve", "--port", port}, {{"SKILLMEAT_HOME", (d / "second/.skillmeat").string()},
                                                          {"XDG_RUNTIME_DIR", (d / "second").string()}});
