@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "common/ascii.hpp"
 #include "net/openapi_internal.hpp"
 #include "net/router.hpp"
 
@@ -143,14 +144,9 @@ const std::map<std::string, operation>& operations() {
   return ops;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return s;
-}
-
 // get_cache_projects_id from GET /api/v1/cache/projects/{id}: stable names for generated SDKs.
 std::string operation_id(const std::string& verb, std::string_view pattern) {
-  std::string id = lower(verb);
+  std::string id = ascii_lower(verb);
   std::string_view p = pattern.starts_with("/api/v1") ? pattern.substr(7) : pattern;
   std::string seg;
   auto flush = [&] {
@@ -162,7 +158,7 @@ std::string operation_id(const std::string& verb, std::string_view pattern) {
     else if (c != '{' && c != '}') seg += c;
   }
   flush();
-  return id == lower(verb) ? id + "_root" : id;
+  return id == ascii_lower(verb) ? id + "_root" : id;
 }
 
 json::object content_of(const reply& r) {
@@ -205,7 +201,7 @@ json::object openapi_document(const router& routes) {
     if (it != operations().end() && it->second.hidden) continue;
     auto& item = paths[e.pattern];
     if (!item.is_object()) item = json::object{};
-    item.as_object()[lower(verb)] =
+    item.as_object()[ascii_lower(verb)] =
         it == operations().end()
             ? json::object{{"operationId", operation_id(verb, e.pattern)}, {"x-undocumented", true},
                            {"responses", json::object{{"default", json::object{{"description", "undocumented"}}}}}}
