@@ -30,7 +30,7 @@ option_spec config_option(const key_doc& k) {
   for (auto& ch : o.flag)
     if (ch == '_') ch = '-';
   std::string key = k.key;
-  o.multi = key == "search_roots" || key == "projects" || key == "allowed_hosts" || key == "cors_origins";
+  o.multi = k.list_separator != 0;
   o.path = key == "cache_path" || key == "search_roots" || key == "projects";
   o.arg = o.path ? (key == "cache_path" ? "FILE" : "DIR") : "VALUE";
   o.help = k.help;

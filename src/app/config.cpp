@@ -33,16 +33,16 @@ const std::vector<key_doc>& config_keys() {
       {"poll_interval_ms", "SKILLMEAT_CACHE_POLL_INTERVAL_MS", "1000", "poll watcher: time between two looks at the disk"},
       {"max_cache_size_mb", "SKILLMEAT_CACHE_MAX_CACHE_SIZE_MB", "500", "database size cap (oldest fingerprints, marketplace rows go first)"},
       {"cleanup_retention_days", "SKILLMEAT_CACHE_CLEANUP_RETENTION_DAYS", "30", "purge fingerprints of vanished files, old marketplace rows"},
-      {"search_roots", "SKILLMEAT_CACHE_SEARCH_ROOTS", "~/projects:~/dev:~/workspace:~/src", "where projects are found"},
-      {"projects", "SKILLMEAT_CACHE_PROJECTS", "", "explicit project paths (':'-separated)"},
+      {"search_roots", "SKILLMEAT_CACHE_SEARCH_ROOTS", "~/projects:~/dev:~/workspace:~/src", "where projects are found", ':'},
+      {"projects", "SKILLMEAT_CACHE_PROJECTS", "", "explicit project paths (':'-separated)", ':'},
       {"host", "SKILLMEAT_CACHE_HOST", "127.0.0.1", "address to bind"},
       {"port", "SKILLMEAT_CACHE_PORT", "8765", "port to bind (0: ephemeral)"},
       {"marketplace_url", "SKILLMEAT_CACHE_MARKETPLACE_URL", "", "marketplace listings URL (off when empty)"},
       {"threads", "SKILLMEAT_CACHE_THREADS", "cores", "I/O threads"},
       {"log_level", "SKILLMEAT_CACHE_LOG_LEVEL", "info", "trace|debug|info|warning|error"},
       {"log_format", "SKILLMEAT_CACHE_LOG_FORMAT", "text", "text|json"},
-      {"allowed_hosts", "SKILLMEAT_CACHE_ALLOWED_HOSTS", "", "extra Host names accepted (':'-separated)"},
-      {"cors_origins", "SKILLMEAT_CACHE_CORS_ORIGINS", "http://localhost:3000,...", "allowed browser origins (','-separated)"},
+      {"allowed_hosts", "SKILLMEAT_CACHE_ALLOWED_HOSTS", "", "extra Host names accepted (':'-separated)", ':'},
+      {"cors_origins", "SKILLMEAT_CACHE_CORS_ORIGINS", "http://localhost:3000,...", "allowed browser origins (','-separated)", ','},
       {"max_connections", "SKILLMEAT_CACHE_MAX_CONNECTIONS", "1024", "open connections at most"},
       {"request_timeout_ms", "SKILLMEAT_CACHE_REQUEST_TIMEOUT_MS", "10000", "time to read a whole request"},
       {"idle_timeout_ms", "SKILLMEAT_CACHE_IDLE_TIMEOUT_MS", "60000", "keep-alive wait for the next request"},
@@ -181,12 +181,9 @@ raw_values gather(const config& c, const flag_values& flags, env_lookup env, std
   raw_values values = read_toml(c.cache.home / "config.toml", warnings);
   for (auto& d : config_keys())
     if (auto v = env(d.env); v) {
-      bool list = std::string(d.key) == "search_roots" || std::string(d.key) == "projects" ||
-                  std::string(d.key) == "allowed_hosts";
-      bool comma_list = std::string(d.key) == "cors_origins";
-      raw r{list ? split(*v, ':') : (comma_list ? split(*v, ',') : std::vector<std::string>{*v}),
+      if (!d.list_separator && v->empty()) continue;  // an empty variable means unset
+      raw r{d.list_separator ? split(*v, d.list_separator) : std::vector<std::string>{*v},
             std::string("environment ") + d.env};
-      if (!list && !comma_list && v->empty()) continue;  // an empty variable means unset
       values[d.key] = std::move(r);
     }
   for (auto& [key, vals] : flags)

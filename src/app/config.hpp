@@ -43,6 +43,8 @@ struct key_doc {
   const char* env;
   const char* def;
   const char* help;
+  // A list: the environment variable's separator (':' or ','); flags repeat. 0: one value.
+  char list_separator = 0;
 };
 const std::vector<key_doc>& config_keys();
 
