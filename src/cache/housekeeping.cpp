@@ -6,6 +6,7 @@
 #include <boost/log/trivial.hpp>
 
 #include "cache/refresh.hpp"
+#include "common/unexpected.hpp"
 
 namespace asio = boost::asio;
 
@@ -75,7 +76,7 @@ void housekeeper::run_once(done_fn done) {
 
 void housekeeper::finish(std::vector<std::string> gone, std::vector<std::string> alive, micros now, done_fn done) {
   housekeeping_report r;
-  try {
+  run_guarded("housekeeping failed (tried again at the next pass)", [&] {
     auto retention = static_cast<micros>(mgr_.config().retention_days * 24 * 3600 * 1e6);
     r.retention = mgr_.apply_retention(gone, alive, now, now - retention);
     r.size_cap = mgr_.enforce_size_cap(mgr_.config().max_cache_size_bytes);
@@ -87,9 +88,7 @@ void housekeeper::finish(std::vector<std::string> gone, std::vector<std::string>
       BOOST_LOG_TRIVIAL(info) << "retention: " << r.retention.fingerprints_purged << " fingerprints and "
                               << r.retention.marketplace_purged << " marketplace rows older than "
                               << mgr_.config().retention_days << " days purged";
-  } catch (const std::exception& e) {
-    BOOST_LOG_TRIVIAL(warning) << "housekeeping failed (tried again at the next pass): " << e.what();
-  }
+  }, /*unexpected=*/false);
   if (done) done(r);
 }
 

@@ -2,7 +2,6 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/log/trivial.hpp>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <set>
@@ -167,51 +166,21 @@ void refresh_job::start_attempt(job& j) {
     previous_rows prev;
     if (entry)
       for (auto& a : entry->artifacts) prev.emplace(a->id, a.get());
-    project_scan scan;
-    bool retryable = false;
-    try {
-      if (scan_fault_) scan_fault_(path, attempt);
-      scan_context ctx{mgr_.collections(), mgr_.hasher(), *memo, &mgr_.deployed_files(), {cancel.get(), &cancel_all_}};
-      scan = scan_project(fs::path(path), ctx, prev);
-      if (scan.error) retryable = scan.error->retryable;
-      std::error_code ec;
-      if (!scan.error && !fs::is_directory(path, ec)) {
-        scan.error = read_error{path, 0, "project folder is gone", false};
-      }
-    } catch (const unreadable_input& e) {  // bad input on disk: fails at once
-      scan.id = id;
-      scan.error = read_error{path, 0, e.what(), false};
-    } catch (const scan_cancelled& e) {  // its attempt is over: the result is dropped
-      scan.id = id;
-      scan.error = read_error{path, 0, e.what(), false};
-    } catch (const fs::filesystem_error& e) {
-      // Unreadable (permissions) or impossible (a name too long) fails at once; the rest may pass.
-      int c = e.code().value();
-      retryable = !(c == EACCES || c == EPERM || c == ENAMETOOLONG || c == ELOOP);
-      std::string text = e.what();
-      if (text.starts_with("filesystem error: ")) text.erase(0, 18);
-      scan.id = id;
-      scan.error = read_error{path, 0, text, retryable};
-    } catch (const std::exception& e) {
-      scan.id = id;
-      scan.error = read_error{path, 0, e.what(), true};
-      retryable = true;
-    }
-    asio::post(strand_, [this, id, token, scan = std::move(scan), retryable]() mutable {
-      on_scan_done(id, token, std::move(scan), retryable);
-    });
+    scan_context ctx{mgr_.collections(), mgr_.hasher(), *memo, &mgr_.deployed_files(), {cancel.get(), &cancel_all_}};
+    if (scan_fault_) ctx.before_read = [this, &path, attempt] { scan_fault_(path, attempt); };
+    auto scan = scan_project(fs::path(path), ctx, prev);  // a failure is scan.error, never a throw
+    asio::post(strand_, [this, id, token, scan = std::move(scan)]() mutable { on_scan_done(id, token, std::move(scan)); });
   });
 }
 
-void refresh_job::on_scan_done(const std::string& id, std::uint64_t token, project_scan scan,
-                               bool retryable) {
+void refresh_job::on_scan_done(const std::string& id, std::uint64_t token, project_scan scan) {
   auto it = jobs_.find(id);
   if (it == jobs_.end() || it->second->token != token || !it->second->running) return;
   auto& j = *it->second;
   j.timer.cancel();
   --in_flight_;
   if (scan.error) {
-    attempt_failed(j, scan.error->text(), retryable);
+    attempt_failed(j, scan.error->text(), scan.error->retryable);
   } else {
     try {
       auto t_apply = std::chrono::steady_clock::now();

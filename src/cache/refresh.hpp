@@ -83,7 +83,7 @@ class refresh_job {
                done_fn done);
   void pump();
   void start_attempt(job& j);
-  void on_scan_done(const std::string& id, std::uint64_t token, project_scan scan, bool retryable_failure);
+  void on_scan_done(const std::string& id, std::uint64_t token, project_scan scan);
   void attempt_failed(job& j, const std::string& message, bool retryable);
   void finish(const std::string& id, refresh_result r);
   // Forgets a project's job (its scan's result, if any, is dropped); waiters get `why`.

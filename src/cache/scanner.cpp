@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <exception>
 
 #include "cache/derive.hpp"
 #include "cache/stat_stamp.hpp"
@@ -246,17 +248,56 @@ class project_reader {
 };
 }  // namespace
 
+namespace {
+// What a scan that threw failed with, as the one error shape scans report: bad input on disk
+// (a FIFO where a file was expected) and a cancelled attempt fail at once, as do unreadable
+// (permissions) and impossible (a name too long) paths; other I/O errors may pass on a retry.
+read_error error_of_throw(const fs::path& path, std::exception_ptr ep) {
+  std::string where = path.string();
+  try {
+    std::rethrow_exception(ep);
+  } catch (const unreadable_input& e) {
+    return {where, 0, e.what(), false};
+  } catch (const scan_cancelled& e) {
+    return {where, 0, e.what(), false};
+  } catch (const fs::filesystem_error& e) {
+    int c = e.code().value();
+    bool retryable = !(c == EACCES || c == EPERM || c == ENAMETOOLONG || c == ELOOP);
+    std::string text = e.what();
+    if (text.starts_with("filesystem error: ")) text.erase(0, 18);
+    return {where, 0, text, retryable};
+  } catch (const std::exception& e) {
+    return {where, 0, e.what(), true};
+  }
+}
+
+void read_project(const fs::path& path, const scan_context& ctx, const previous_rows& previous, project_scan& out) {
+  if (ctx.before_read) ctx.before_read();
+  out.profile_roots = profile_roots_of(path);
+  if ((out.error = read_identity(path, out))) return;
+  project_reader reader(ctx, previous, out);
+  for (auto& root : out.profile_roots)
+    if ((out.error = reader.read_root(path, root))) return;
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) {  // it went while it was read
+    out.error = read_error{path.string(), 0, "project folder is gone", false};
+    return;
+  }
+  out.artifacts = reader.rows();
+}
+}  // namespace
+
 project_scan scan_project(const fs::path& path, const scan_context& ctx, const previous_rows& previous) {
   project_scan out;
   out.path = path;
   out.id = project_id_of(path);
   out.name = path.filename().string();
-  out.profile_roots = profile_roots_of(path);
-  if ((out.error = read_identity(path, out))) return out;
-  project_reader reader(ctx, previous, out);
-  for (auto& root : out.profile_roots)
-    if ((out.error = reader.read_root(path, root))) return out;
-  out.artifacts = reader.rows();
+  try {
+    read_project(path, ctx, previous, out);
+  } catch (...) {
+    out.error = error_of_throw(path, std::current_exception());
+  }
+  if (out.error) out.artifacts.clear();
   return out;
 }
 

@@ -2,6 +2,7 @@
 // Reads one project from disk into rows (contract 1.8). Runs on a worker thread; shares the
 // parsed collections and the fingerprint cache with the other scans.
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -82,13 +83,17 @@ struct scan_context {
   collection_memo& memo;
   deployed_cache* deployed = nullptr;  // optional: parse every time without it
   cancel_token cancel;  // requested: the hashing stops before its next read
+  // Test seam: runs before the project is read; what it throws fails the scan as an I/O error
+  // would (the refresh job's set_scan_fault).
+  std::function<void()> before_read;
 };
 
 // Keyed by views of the rows' own ids: the caller keeps the rows alive through the scan.
 using previous_rows = std::unordered_map<std::string_view, const db::artifact_row*>;
 
 // `path` must be resolved. `previous` (may be empty) lets an unchanged copy keep its version
-// without opening its main .md again.
+// without opening its main .md again. Never throws for what the disk holds or does: every
+// failure is `error` (retryable when it may pass), with no artifacts.
 project_scan scan_project(const std::filesystem::path& path, const scan_context& ctx,
                           const previous_rows& previous);
 

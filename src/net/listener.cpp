@@ -10,6 +10,7 @@
 #include <boost/log/trivial.hpp>
 
 #include "net/app_context.hpp"
+#include "common/unexpected.hpp"
 #include "net/http_session.hpp"
 
 namespace asio = boost::asio;
@@ -67,14 +68,8 @@ asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, app_context
     // Counted here, not when the session starts on its strand: a burst at the cap sees each one.
     app.stats.connections.fetch_add(1);
     auto sock_ex = socket.get_executor();
-    asio::co_spawn(sock_ex, run_http_session(std::move(socket), app), [](std::exception_ptr ep) {
-      if (!ep) return;
-      try {
-        std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        BOOST_LOG_TRIVIAL(error) << "connection ended by an unexpected error: " << e.what();
-      }
-    });
+    asio::co_spawn(sock_ex, run_http_session(std::move(socket), app),
+                   log_if_thrown{"connection ended by an unexpected error"});
   }
 }
 

@@ -4,6 +4,7 @@
 #include <boost/log/trivial.hpp>
 #include <chrono>
 
+#include "common/unexpected.hpp"
 #include "net/admission.hpp"
 #include "net/app_context.hpp"
 #include "net/query.hpp"
@@ -36,9 +37,9 @@ asio::awaitable<response> route(const request& req, std::string path, query_list
   request_context ctx{req, path, std::move(params), std::move(m.param), app, request_id};
   try {
     co_return co_await (*m.h)(ctx);
-  } catch (const std::exception& e) {
-    BOOST_LOG_TRIVIAL(error) << "request " << request_id << " " << req.method_string() << " " << path
-                             << " failed: " << e.what();
+  } catch (...) {
+    log_exception("request " + request_id + " " + std::string(req.method_string()) + " " + path + " failed",
+                  std::current_exception());
   }
   co_return error_response(req, http::status::internal_server_error, "Internal Server Error");
 }

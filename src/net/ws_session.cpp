@@ -21,6 +21,7 @@
 #include <variant>
 
 #include "common/time_format.hpp"
+#include "common/unexpected.hpp"
 #include "events/bus.hpp"
 #include "net/app_context.hpp"
 #include "net/write_combining_stream.hpp"
@@ -125,14 +126,7 @@ asio::awaitable<void> ws_session::run(request req) {
   }
   app_.stats.subscribers.fetch_add(1);
   if (app_.stopping) request_close(websocket::close_code::going_away, "server shutting down");
-  asio::co_spawn(ws_.get_executor(), writer(), [](std::exception_ptr ep) {
-    if (!ep) return;
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      BOOST_LOG_TRIVIAL(error) << "websocket writer ended by an unexpected error: " << e.what();
-    }
-  });
+  asio::co_spawn(ws_.get_executor(), writer(), log_if_thrown{"websocket writer ended by an unexpected error"});
   co_await reader();
   unsubscribe();
   closed_ = true;
@@ -371,14 +365,7 @@ void ws_session::subscribe(ws_protocol::subscribe req) {
 void start_ws_session(beast::tcp_stream stream, request req, std::string subprotocol, app_context& app) {
   auto ex = stream.get_executor();
   auto s = std::make_shared<ws_session>(std::move(stream), app, std::move(subprotocol));
-  asio::co_spawn(ex, s->run(std::move(req)), [](std::exception_ptr ep) {
-    if (!ep) return;
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      BOOST_LOG_TRIVIAL(error) << "websocket session ended by an unexpected error: " << e.what();
-    }
-  });
+  asio::co_spawn(ex, s->run(std::move(req)), log_if_thrown{"websocket session ended by an unexpected error"});
 }
 
 void close_all_ws_sessions(app_context& app) {

@@ -23,8 +23,12 @@ void lower_thread_priority() {
   // Linux's nice value is per thread (a tid is a process id to setpriority), and so is ioprio.
   auto tid = static_cast<id_t>(::syscall(SYS_gettid));
   ::setpriority(PRIO_PROCESS, tid, 19);
-  constexpr int ioprio_class_idle = 3, ioprio_who_process = 1, ioprio_class_shift = 13;
-  ::syscall(SYS_ioprio_set, ioprio_who_process, static_cast<int>(tid), ioprio_class_idle << ioprio_class_shift);
+  // The lowest best-effort level, not the idle class: an idle-class reader gets the disk only
+  // when nobody else wants it, so a busy machine could hold back the check of what changed
+  // while the server was down for as long as the load lasts.
+  constexpr int ioprio_class_best_effort = 2, lowest_level = 7, ioprio_who_process = 1, ioprio_class_shift = 13;
+  ::syscall(SYS_ioprio_set, ioprio_who_process, static_cast<int>(tid),
+            (ioprio_class_best_effort << ioprio_class_shift) | lowest_level);
 }
 
 void release_free_memory() { ::malloc_trim(0); }
