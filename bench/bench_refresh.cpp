@@ -14,7 +14,7 @@
 #include <iostream>
 #include <thread>
 
-#include "cache/manager.hpp"
+#include "cache/scan_caches.hpp"
 #include "cache/service.hpp"
 #include "cache/util.hpp"
 #include "events/bus.hpp"
@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   events::bus bus;
   cache::service svc(ioc, s, bus);
   svc.open();
-  auto& mgr = svc.internals().store;  // for its hashing counters
+  auto& caches = svc.internals().caches;  // for the hashing counters
   auto refresh_all = [&](bool force) {
     std::promise<cache::refresh_result> p;
     auto t0 = clock_type::now();
@@ -54,12 +54,12 @@ int main(int argc, char** argv) {
     return std::pair(r, std::chrono::duration<double>(clock_type::now() - t0).count());
   };
   auto [cold, cold_s] = refresh_all(false);
-  auto opened_cold = mgr.stats().files_opened.load();
+  auto opened_cold = caches.stats.files_opened.load();
   // The racy-timestamp window: files written by the generator just now are older than 50 ms.
   std::vector<double> warm;
   int warm_rounds = argc > 5 ? std::atoi(argv[5]) : 3;
   for (int i = 0; i < warm_rounds; ++i) warm.push_back(refresh_all(true).second);
-  auto opened_warm = mgr.stats().files_opened.load() - opened_cold;
+  auto opened_warm = caches.stats.files_opened.load() - opened_cold;
 
   auto snap = svc.current();
   auto project = snap->projects_sorted.at(snap->projects_sorted.size() / 2);

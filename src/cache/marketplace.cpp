@@ -4,7 +4,8 @@
 #include <boost/json.hpp>
 #include <boost/log/trivial.hpp>
 
-#include "cache/manager.hpp"
+#include "cache/read_model.hpp"
+#include "cache/store.hpp"
 #include "events/bus.hpp"
 #include "common/json_text.hpp"
 
@@ -70,13 +71,13 @@ std::optional<std::vector<db::marketplace_row>> parse_listings(const std::string
   return rows;
 }
 
-marketplace_fetcher::marketplace_fetcher(asio::io_context& ioc, manager& m, strand_type& write_strand,
-                                         events::bus& bus, http_get_fn get)
-    : mgr_(m), write_strand_(write_strand), bus_(bus), get_(std::move(get)), timer_(ioc) {}
+marketplace_fetcher::marketplace_fetcher(asio::io_context& ioc, store& m, const read_model& reads,
+                                         strand_type& write_strand, events::bus& bus, http_get_fn get)
+    : store_(m), reads_(reads), write_strand_(write_strand), bus_(bus), get_(std::move(get)), timer_(ioc) {}
 
 void marketplace_fetcher::start() {
-  if (!mgr_.config().marketplace_url) return;
-  auto age = mgr_.marketplace_age();
+  if (!store_.config().marketplace_url) return;
+  auto age = reads_.marketplace_age();
   if (!age || now_micros() - *age > ttl_us) fetch_now(nullptr);
   schedule();
 }
@@ -90,14 +91,14 @@ void marketplace_fetcher::schedule() {
   timer_.expires_after(std::chrono::hours(1));
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_) return;
-    auto age = mgr_.marketplace_age();
+    auto age = reads_.marketplace_age();
     if (!age || now_micros() - *age > ttl_us) fetch_now(nullptr);
     schedule();
   });
 }
 
 void marketplace_fetcher::fetch_now(done_fn done) {
-  auto url = mgr_.config().marketplace_url;
+  auto url = store_.config().marketplace_url;
   if (!url) {
     if (done) done(std::string("no marketplace_url configured"));
     return;
@@ -108,13 +109,13 @@ void marketplace_fetcher::fetch_now(done_fn done) {
   }
   get_(*url, [this, done](std::optional<std::string> error, std::string body) {
     asio::post(write_strand_, [this, done, error = std::move(error), body = std::move(body)] {
-      store(error, body, done);
+      save(error, body, done);
     });
   });
 }
 
-void marketplace_fetcher::store(const std::optional<std::string>& fetch_error, const std::string& body,
-                                const done_fn& done) {
+void marketplace_fetcher::save(const std::optional<std::string>& fetch_error, const std::string& body,
+                               const done_fn& done) {
   std::optional<std::string> error;
   if (fetch_error) {
     error = "marketplace fetch failed: " + *fetch_error;
@@ -123,7 +124,7 @@ void marketplace_fetcher::store(const std::optional<std::string>& fetch_error, c
     micros now = now_micros();
     if (auto rows = parse_listings(body, now, why)) {
       try {
-        mgr_.replace_marketplace(*rows, now - ttl_us);
+        store_.replace_marketplace(*rows, now - ttl_us);
       } catch (const std::exception& e) {
         error = std::string("marketplace store failed: ") + e.what();
       }

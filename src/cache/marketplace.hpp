@@ -19,7 +19,8 @@ class bus;
 
 namespace projcache::cache {
 
-class manager;
+class store;
+class read_model;
 
 // Maps a listings document (a JSON array, or an object holding one under "listings", "items"
 // or "data") to rows; nothing when the document is not that shape.
@@ -33,8 +34,8 @@ class marketplace_fetcher {
   // Rows are stored on write_strand, where every database write runs.
   // Its failures go to `bus` as refresh_error events with details.source "marketplace".
   // Without `get` every fetch fails, saying so (the one-shot commands fetch nothing).
-  marketplace_fetcher(boost::asio::io_context& ioc, manager& m, strand_type& write_strand, events::bus& bus,
-                      http_get_fn get);
+  marketplace_fetcher(boost::asio::io_context& ioc, cache::store& m, const read_model& reads,
+                      strand_type& write_strand, events::bus& bus, http_get_fn get);
   // Fetches when the cache is older than its TTL, then checks again every hour.
   void start();
   void stop();
@@ -43,8 +44,9 @@ class marketplace_fetcher {
 
  private:
   void schedule();
-  void store(const std::optional<std::string>& fetch_error, const std::string& body, const done_fn& done);
-  manager& mgr_;
+  void save(const std::optional<std::string>& fetch_error, const std::string& body, const done_fn& done);
+  cache::store& store_;
+  const read_model& reads_;
   strand_type& write_strand_;
   events::bus& bus_;
   http_get_fn get_;

@@ -6,7 +6,10 @@
 #include <cmath>
 #include <set>
 
+#include "cache/database.hpp"
+#include "cache/read_model.hpp"
 #include "cache/refresh_internal.hpp"
+#include "cache/upkeep.hpp"
 #include "cache/util.hpp"
 #include "db/error.hpp"
 #include "events/bus.hpp"
@@ -21,23 +24,24 @@ constexpr int max_attempts = 3;
 }  // namespace
 
 
-refresh_job::refresh_job(asio::io_context& ioc, manager& m, events::bus& bus)
-    : mgr_(m),
+refresh_job::refresh_job(parts p, events::bus& bus)
+    : store_(p.store),
+      reads_(p.reads),
+      caches_(p.caches),
+      upkeep_(p.upkeep),
+      db_(p.db),
       bus_(bus),
-      strand_(asio::make_strand(ioc)),
-      pool_(static_cast<std::size_t>(std::max(1, m.config().scan_threads))),
+      strand_(p.ex.write_strand),
+      pool_(p.ex.pool),
       tick_(strand_),
       probe_(strand_),
       publish_timer_(strand_) {}
 
-refresh_job::~refresh_job() {
-  stop();
-  pool_.join();
-}
+refresh_job::~refresh_job() { stop(); }  // the service joins the pool
 
 void refresh_job::refresh_project(const std::string& id, bool force, done_fn done) {
   asio::post(strand_, [this, id, force, done = std::move(done)]() mutable {
-    auto p = mgr_.latest(id);
+    auto p = store_.latest(id);
     if (!p) {
       refresh_result r;
       r.success = false;
@@ -45,7 +49,7 @@ void refresh_job::refresh_project(const std::string& id, bool force, done_fn don
       if (done) done(std::move(r));
       return;
     }
-    if (!force && !mgr_.is_stale(*p, now_micros()) && p->row.status != "error") {
+    if (!force && !reads_.is_stale(*p, now_micros()) && p->row.status != "error") {
       if (done) done(refresh_result{});
       return;
     }
@@ -55,9 +59,9 @@ void refresh_job::refresh_project(const std::string& id, bool force, done_fn don
 
 void refresh_job::project_changed(const std::string& id) {
   asio::post(strand_, [this, id] {
-    auto p = mgr_.latest(id);
+    auto p = store_.latest(id);
     if (!p || stopped_) return;
-    mgr_.invalidate(id);
+    store_.invalidate(id);
     enqueue(id, p->row.path, std::make_shared<collection_memo>(), nullptr);
   });
 }
@@ -96,19 +100,15 @@ void refresh_job::enqueue(const std::string& id, const std::string& path,
 
 void refresh_job::pump() {
   request_publish();  // before the checkpoint below: its fsync never delays an event
-  while (in_flight_ < std::max(1, mgr_.config().max_concurrent_refreshes) && !queue_.empty()) {
+  while (in_flight_ < std::max(1, store_.config().max_concurrent_refreshes) && !queue_.empty()) {
     auto id = queue_.front();
     queue_.pop_front();
     auto it = jobs_.find(id);
     if (it != jobs_.end()) start_attempt(*it->second);
   }
-  if (jobs_.empty()) mgr_.flush_touches();  // quiet: write the batched fetch times now
-  try {
-    mgr_.maintain_wal();  // events are out by now
-  } catch (const db::db_error& e) {
-    mgr_.note_store_failure("checkpointing the WAL", e.sqlite_code());
-  }
-  if (mgr_.store_degraded()) arm_store_probe();
+  if (jobs_.empty()) store_.flush_touches();  // quiet: write the batched fetch times now
+  upkeep_.maintain_wal();  // events are out by now
+  if (db_.degraded()) arm_store_probe();
 }
 
 // While the store refuses writes, a small write every retry interval tells when it takes them
@@ -116,16 +116,16 @@ void refresh_job::pump() {
 void refresh_job::arm_store_probe() {
   if (probe_armed_ || stopped_) return;
   probe_armed_ = true;
-  auto every = std::chrono::duration<double>(std::max(1.0, mgr_.config().retry_base_seconds));
+  auto every = std::chrono::duration<double>(std::max(1.0, store_.config().retry_base_seconds));
   probe_.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(every));
   probe_.async_wait([this](boost::system::error_code ec) {
     probe_armed_ = false;
     if (ec || stopped_) return;
-    if (!mgr_.probe_store()) return arm_store_probe();
+    if (!store_.probe()) return arm_store_probe();
     auto ids = std::move(store_failed_);
     store_failed_.clear();
     for (auto& id : ids)
-      if (auto p = mgr_.latest(id)) enqueue(id, p->row.path, std::make_shared<collection_memo>(), nullptr);
+      if (auto p = store_.latest(id)) enqueue(id, p->row.path, std::make_shared<collection_memo>(), nullptr);
   });
 }
 
@@ -143,7 +143,7 @@ void refresh_job::start_attempt(job& j) {
     j.started = std::chrono::steady_clock::now();
     emit(events::refresh_started(j.id));
   }
-  auto timeout = std::chrono::duration<double>(mgr_.config().refresh_timeout_seconds);
+  auto timeout = std::chrono::duration<double>(store_.config().refresh_timeout_seconds);
   j.timer.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
   j.timer.async_wait([this, id = j.id, token = j.token](boost::system::error_code ec) {
     if (ec) return;
@@ -154,19 +154,19 @@ void refresh_job::start_attempt(job& j) {
     jj.cancel->store(true);  // and its hashing stops at its next read, freeing the thread
     --in_flight_;
     attempt_failed(jj, "refresh timed out after " +
-                           std::to_string(static_cast<int>(mgr_.config().refresh_timeout_seconds)) + " s",
+                           std::to_string(static_cast<int>(store_.config().refresh_timeout_seconds)) + " s",
                    true);
     pump();
   });
 
-  auto entry = mgr_.latest(j.id);
+  auto entry = store_.latest(j.id);
   asio::post(pool_, [this, id = j.id, path = j.path, token = j.token, memo = j.memo, entry, attempt = j.attempt,
                      cancel = j.cancel] {
     platform::lower_thread_priority();
     previous_rows prev;
     if (entry)
       for (auto& a : entry->artifacts) prev.emplace(a->id, a.get());
-    scan_context ctx{mgr_.collections(), mgr_.hasher(), *memo, &mgr_.deployed_files(), {cancel.get(), &cancel_all_}};
+    scan_context ctx{caches_.collections, caches_.hasher, *memo, &caches_.deployed, {cancel.get(), &cancel_all_}};
     if (scan_fault_) ctx.before_read = [this, &path, attempt] { scan_fault_(path, attempt); };
     auto scan = scan_project(fs::path(path), ctx, prev);  // a failure is scan.error, never a throw
     asio::post(strand_, [this, id, token, scan = std::move(scan)]() mutable { on_scan_done(id, token, std::move(scan)); });
@@ -184,7 +184,7 @@ void refresh_job::on_scan_done(const std::string& id, std::uint64_t token, proje
   } else {
     try {
       auto t_apply = std::chrono::steady_clock::now();
-      auto outcome = mgr_.apply_scan(scan);
+      auto outcome = store_.apply_scan(scan);
       BOOST_LOG_TRIVIAL(debug) << "refreshed " << j.path << " in " << detail::ms_since(j.started) << " ms (write "
                                << detail::ms_since(t_apply) << " ms, " << outcome.added.size() << " added, "
                                << outcome.changed_ids.size() << " changed, " << outcome.removed.size() << " removed)";
@@ -215,7 +215,7 @@ void refresh_job::attempt_failed(job& j, const std::string& message, bool retrya
       std::lock_guard lk(sched_mu_);
       ++counters_.retries;
     }
-    double delay = mgr_.config().retry_base_seconds * std::pow(2.0, j.attempt - 1);
+    double delay = store_.config().retry_base_seconds * std::pow(2.0, j.attempt - 1);
     BOOST_LOG_SEV(boost::log::trivial::logger::get(), j.store_failure ? boost::log::trivial::debug : boost::log::trivial::info)
         << "refresh of " << j.path << " failed (attempt " << j.attempt << "), retrying in " << delay << " s: " << message;
     j.timer.expires_after(std::chrono::milliseconds(static_cast<long>(delay * 1000)));
@@ -230,7 +230,7 @@ void refresh_job::attempt_failed(job& j, const std::string& message, bool retrya
   }
   BOOST_LOG_SEV(boost::log::trivial::logger::get(), j.store_failure ? boost::log::trivial::debug : boost::log::trivial::warning)
       << "refresh of " << j.path << " failed: " << message;
-  mgr_.mark_error(j.id, j.path, message);
+  store_.mark_error(j.id, j.path, message);
   refresh_result r;
   r.success = false;
   r.errors.push_back(message);

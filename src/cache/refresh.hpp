@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "cache/manager.hpp"
+#include "cache/executors.hpp"
+#include "cache/scan_caches.hpp"
+#include "cache/store.hpp"
 #include "cache/queries.hpp"
 #include "cache/refresh_types.hpp"
 #include "events/event.hpp"
@@ -27,13 +29,27 @@ class bus;
 
 namespace projcache::cache {
 
+class database;
+class read_model;
+class upkeep;
+
 class refresh_job {
  public:
   using done_fn = std::function<void(refresh_result)>;
-  using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
 
+  // What it works with, owned by the service: it writes through the store, reads the read
+  // model, scans with the scan caches, leaves the WAL to upkeep and asks the database whether it
+  // takes writes.
+  struct parts {
+    executors& ex;
+    cache::store& store;
+    const read_model& reads;
+    scan_caches& caches;
+    cache::upkeep& upkeep;
+    const database& db;
+  };
   // Its events go to `bus`, each after the snapshot holding its rows.
-  refresh_job(boost::asio::io_context& ioc, manager& m, events::bus& bus);
+  refresh_job(parts p, events::bus& bus);
   ~refresh_job();
 
   // The first full refresh, then one every refresh_interval_hours when background refresh is on.
@@ -66,9 +82,6 @@ class refresh_job {
   refresh_counters counters() const;
   bool ready() const { return ready_.load(); }
   int max_concurrency_seen() const { return max_seen_.load(); }
-  strand_type& write_strand() { return strand_; }
-  // The low-priority pool scans run on; other background disk work (housekeeping) shares it.
-  boost::asio::thread_pool& background_pool() { return pool_; }
   // Called on the write strand after each full refresh (the watcher re-reads its watch set).
   void set_on_full_refresh(std::function<void()> f) { on_full_refresh_ = std::move(f); }
   // Test seam: runs on the worker before each scan attempt (path, attempt number); what it
@@ -105,10 +118,14 @@ class refresh_job {
   void request_publish();
   void publish_now();
 
-  manager& mgr_;
+  cache::store& store_;
+  const read_model& reads_;
+  scan_caches& caches_;
+  cache::upkeep& upkeep_;
+  const database& db_;
   events::bus& bus_;
-  strand_type strand_;
-  boost::asio::thread_pool pool_;
+  strand_type& strand_;
+  boost::asio::thread_pool& pool_;
   boost::asio::steady_timer tick_;
   boost::asio::steady_timer probe_;  // while the store refuses writes
   bool probe_armed_ = false;

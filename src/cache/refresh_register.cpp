@@ -41,7 +41,7 @@ void refresh_job::register_project(fs::path path, std::function<void(register_ou
         return done(std::move(out));
       }
       try {
-        bool added = mgr_.register_project(resolved);
+        bool added = store_.register_project(resolved);
         out.what = added ? register_outcome::kind::registered : register_outcome::kind::already_registered;
         add_found(resolved);
       } catch (const db::db_error& e) {
@@ -64,14 +64,14 @@ void refresh_job::register_project(fs::path path, std::function<void(register_ou
 void refresh_job::forget_project(const std::string& id, std::function<void(forget_outcome)> done) {
   asio::post(strand_, [this, id, done = std::move(done)]() mutable {
     auto path = path_of_project_id(id);
-    if (!path || !mgr_.is_registered(*path)) {
+    if (!path || !store_.is_registered(*path)) {
       bool configured = false;
-      for (auto& p : mgr_.config().explicit_projects)
+      for (auto& p : store_.config().explicit_projects)
         if (path && resolve_path(p) == *path) configured = true;
       return done(configured ? forget_outcome::configured : forget_outcome::not_registered);
     }
     try {
-      mgr_.forget_project(*path);
+      store_.forget_project(*path);
     } catch (const db::db_error& e) {
       BOOST_LOG_TRIVIAL(warning) << "cannot forget project " << *path << ": " << e.what();
       return done(forget_outcome::failed);

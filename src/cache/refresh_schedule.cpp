@@ -6,7 +6,10 @@
 
 #include "cache/discovery.hpp"
 #include "cache/refresh.hpp"
+#include "cache/database.hpp"
+#include "cache/read_model.hpp"
 #include "cache/refresh_internal.hpp"
+#include "cache/upkeep.hpp"
 #include "cache/util.hpp"
 #include "events/bus.hpp"
 
@@ -16,7 +19,7 @@ namespace asio = boost::asio;
 namespace projcache::cache {
 
 void refresh_job::start() {
-  bool background = mgr_.config().enable_background_refresh;
+  bool background = store_.config().enable_background_refresh;
   running_ = background;
   {
     std::lock_guard lk(sched_mu_);
@@ -27,16 +30,16 @@ void refresh_job::start() {
   // the disk right after it (the stat fingerprints make an unchanged one almost free).
   std::vector<std::string> fresh_at_start;
   micros now = now_micros();
-  auto snap = mgr_.current();
+  auto snap = reads_.current();
   for (auto& [id, p] : snap->projects)
-    if (!mgr_.is_stale(*p, now)) fresh_at_start.push_back(id);
+    if (!reads_.is_stale(*p, now)) fresh_at_start.push_back(id);
   refresh_all(false, [this, fresh = std::move(fresh_at_start)](refresh_result r) {
     ready_ = true;
     verify_cached(fresh);
-    if (auto c = mgr_.corruption()) {
-      emit(events::cache_rebuilt(c->first, c->second, mgr_.current()->projects.size(), r.changes_detected));
+    if (auto& c = db_.corruption()) {
+      emit(events::cache_rebuilt(c->first, c->second, reads_.current()->projects.size(), r.changes_detected));
       BOOST_LOG_TRIVIAL(warning) << "cache rebuilt from disk after corruption ("
-                                 << mgr_.current()->projects.size() << " projects)";
+                                 << reads_.current()->projects.size() << " projects)";
     }
   });
   if (background) asio::post(strand_, [this] { schedule_tick(); });
@@ -47,7 +50,7 @@ void refresh_job::verify_cached(const std::vector<std::string>& ids) {
   BOOST_LOG_TRIVIAL(info) << "verifying " << ids.size() << " cached project(s) against the disk";
   auto memo = std::make_shared<collection_memo>();
   for (auto& id : ids)
-    if (auto p = mgr_.latest(id)) enqueue(id, p->row.path, memo, nullptr);
+    if (auto p = store_.latest(id)) enqueue(id, p->row.path, memo, nullptr);
 }
 
 void refresh_job::stop() {
@@ -67,7 +70,7 @@ void refresh_job::stop() {
 
 void refresh_job::schedule_tick() {
   if (stopped_) return;
-  auto interval = std::chrono::duration<double, std::ratio<3600>>(mgr_.config().refresh_interval_hours);
+  auto interval = std::chrono::duration<double, std::ratio<3600>>(store_.config().refresh_interval_hours);
   auto d = std::chrono::duration_cast<std::chrono::microseconds>(interval);
   {
     std::lock_guard lk(sched_mu_);
@@ -96,16 +99,16 @@ void refresh_job::rescan(std::function<void()> after) {
     if (after) asio::post(strand_, std::move(after));
     return;
   }
-  auto cfg = mgr_.config();
-  asio::post(pool_, [this, cfg, explicit_projects = mgr_.explicit_projects(), after = std::move(after)]() mutable {
+  auto cfg = store_.config();
+  asio::post(pool_, [this, cfg, explicit_projects = store_.explicit_projects(), after = std::move(after)]() mutable {
     platform::lower_thread_priority();
     auto found = discover_projects(cfg.search_roots, explicit_projects, cfg.discovery_depth);
     asio::post(strand_, [this, found = std::move(found), after = std::move(after)]() mutable {
-      mgr_.publish();
-      auto before = mgr_.current();
+      store_.publish();
+      auto before = reads_.current();
       reconcile(std::move(found));
       // New projects are refreshed at once.
-      auto after_reconcile = mgr_.current();
+      auto after_reconcile = reads_.current();
       for (auto& [id, p] : after_reconcile->projects)
         if (!before->projects.count(id)) enqueue(id, p->row.path, std::make_shared<collection_memo>(), nullptr);
       if (on_full_refresh_) on_full_refresh_();
@@ -115,39 +118,39 @@ void refresh_job::rescan(std::function<void()> after) {
 }
 
 bool refresh_job::add_found(const fs::path& path) {
-  if (!mgr_.add_project(path)) return false;
+  if (!store_.add_project(path)) return false;
   emit(events::project_added(project_id_of(path), path.string()));
   return true;
 }
 
 // One batch: every project added and removed goes out in one snapshot, then their events.
 void refresh_job::reconcile(std::vector<fs::path> found) {
-  mgr_.publish();
+  store_.publish();
   std::vector<events::event> raised;
   std::set<std::string> found_ids;
   for (auto& path : found) {
     auto id = project_id_of(path);
     found_ids.insert(id);
-    if (mgr_.add_project(path)) raised.push_back(events::project_added(id, path.string()));
+    if (store_.add_project(path)) raised.push_back(events::project_added(id, path.string()));
   }
-  auto snap = mgr_.current();  // held: a publish while abandoning replaces the current one
+  auto snap = reads_.current();  // held: a publish while abandoning replaces the current one
   for (auto& [id, p] : snap->projects) {
     if (found_ids.count(id)) continue;
     // A refresh queued for it (the watcher saw its files go) would only fail: drop it.
     abandon(id, "project '" + id + "' was removed");
-    mgr_.remove_project(id);
+    store_.remove_project(id);
     raised.push_back(events::project_removed(id, p->row.path));
   }
-  mgr_.publish();
+  store_.publish();
   for (auto& e : raised) emit(std::move(e));
 }
 
 void refresh_job::clear(bool rescan, std::function<void(std::optional<refresh_result>)> done) {
   asio::post(strand_, [this, rescan, done = std::move(done)]() mutable {
-    mgr_.publish();
-    auto snap = mgr_.current();
+    store_.publish();
+    auto snap = reads_.current();
     try {
-      mgr_.clear();
+      store_.clear();
     } catch (const std::exception& e) {
       BOOST_LOG_TRIVIAL(warning) << "cannot clear the cache: " << e.what();
       return done(std::nullopt);
@@ -162,14 +165,14 @@ void refresh_job::clear(bool rescan, std::function<void(std::optional<refresh_re
 }
 
 void refresh_job::refresh_all(bool force, done_fn done) {
-  auto cfg = mgr_.config();
+  auto cfg = store_.config();
   auto t0 = std::chrono::steady_clock::now();
   {
     std::lock_guard lk(sched_mu_);
     sched_.full_refresh_running = true;
     sched_.last_run_time = now_micros();
   }
-  asio::post(pool_, [this, cfg, explicit_projects = mgr_.explicit_projects(), force, t0, done = std::move(done)]() mutable {
+  asio::post(pool_, [this, cfg, explicit_projects = store_.explicit_projects(), force, t0, done = std::move(done)]() mutable {
     platform::lower_thread_priority();
     auto found = discover_projects(cfg.search_roots, explicit_projects, cfg.discovery_depth);
     asio::post(strand_, [this, found = std::move(found), force, t0, done = std::move(done)]() mutable {
@@ -177,9 +180,9 @@ void refresh_job::refresh_all(bool force, done_fn done) {
       if (on_full_refresh_) on_full_refresh_();
       micros now = now_micros();
       std::vector<project_ptr> targets;
-      auto snap = mgr_.current();
+      auto snap = reads_.current();
       for (auto& [id, p] : snap->projects)
-        if (force || mgr_.is_stale(*p, now)) targets.push_back(p);
+        if (force || reads_.is_stale(*p, now)) targets.push_back(p);
 
       struct batch {
         std::size_t remaining, total;
@@ -233,10 +236,10 @@ void refresh_job::refresh_all(bool force, done_fn done) {
 // every 50 projects; the status route reads the in-memory copy).
 void refresh_job::record_progress(std::size_t done, std::size_t total, bool finished) {
   // A store that refuses writes records that itself; progress is also kept in memory.
-  if (done == 0 && !finished) mgr_.set_meta("last_full_refresh_start", format_api_time(now_micros()));
-  mgr_.set_meta("full_refresh_projects_done", std::to_string(done));
-  mgr_.set_meta("full_refresh_projects_total", std::to_string(total));
-  if (finished) mgr_.set_meta("last_full_refresh_end", format_api_time(now_micros()));
+  if (done == 0 && !finished) store_.set_meta("last_full_refresh_start", format_api_time(now_micros()));
+  store_.set_meta("full_refresh_projects_done", std::to_string(done));
+  store_.set_meta("full_refresh_projects_total", std::to_string(total));
+  if (finished) store_.set_meta("last_full_refresh_end", format_api_time(now_micros()));
 }
 
 }  // namespace projcache::cache

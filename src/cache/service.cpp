@@ -4,10 +4,14 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
-#include "cache/housekeeping.hpp"
-#include "cache/manager.hpp"
+#include "cache/database.hpp"
+#include "cache/executors.hpp"
 #include "cache/marketplace.hpp"
+#include "cache/read_model.hpp"
 #include "cache/refresh.hpp"
+#include "cache/scan_caches.hpp"
+#include "cache/store.hpp"
+#include "cache/upkeep.hpp"
 #include "cache/watcher.hpp"
 
 namespace asio = boost::asio;
@@ -15,18 +19,28 @@ namespace asio = boost::asio;
 namespace projcache::cache {
 
 service::service(asio::io_context& ioc, settings s, events::bus& bus, http_get_fn get)
-    : mgr_(std::make_unique<manager>(std::move(s))),
-      job_(std::make_unique<refresh_job>(ioc, *mgr_, bus)),
-      watcher_(std::make_unique<cache::watcher>(ioc, *mgr_, *job_, bus)),
-      upkeep_(std::make_unique<housekeeper>(*mgr_, *job_)),
-      market_(std::make_unique<marketplace_fetcher>(ioc, *mgr_, job_->write_strand(), bus, std::move(get))) {
+    : ex_(std::make_unique<executors>(ioc, s.scan_threads)),
+      reads_(std::make_unique<read_model>(s)),
+      caches_(std::make_unique<scan_caches>(s.home)),
+      db_(std::make_unique<database>(s)),
+      store_(std::make_unique<cache::store>(std::move(s), *db_, *reads_, caches_->fingerprints)),
+      upkeep_(std::make_unique<cache::upkeep>(store_->config(), *db_, *reads_, caches_->fingerprints, *ex_)),
+      job_(std::make_unique<refresh_job>(refresh_job::parts{*ex_, *store_, *reads_, *caches_, *upkeep_, *db_}, bus)),
+      watcher_(std::make_unique<cache::watcher>(ioc, store_->config(), *reads_, *job_, bus)),
+      market_(std::make_unique<marketplace_fetcher>(ioc, *store_, *reads_, ex_->write_strand, bus, std::move(get))) {
   // Projects came or went: the watcher re-reads what to watch.
   job_->set_on_full_refresh([w = watcher_.get()] { w->resync(); });
 }
 
-service::~service() { stop(); }
+service::~service() {
+  stop();
+  ex_->pool.join();  // running scans stop at their next read; none outlives the parts it uses
+}
 
-void service::open() { mgr_->open(); }
+void service::open() {
+  db_->open();
+  store_->load();
+}
 
 void service::start(const start_options& o) {
   started_ = o;
@@ -44,34 +58,36 @@ void service::stop() {
   upkeep_->stop();
 }
 
-const settings& service::config() const { return mgr_->config(); }
-snapshot_ptr service::current() const { return mgr_->current(); }
-project_ptr service::project(const std::string& id) const { return mgr_->project(id); }
-page<project_ptr> service::list_projects(const project_query& q) const { return mgr_->list_projects(q); }
-page<artifact_ptr> service::list_artifacts(const artifact_query& q) const { return mgr_->list_artifacts(q); }
-page<stale_item> service::stale_artifacts(const stale_query& q) const { return mgr_->stale_artifacts(q); }
-page<search_item> service::search(const search_query& q) const { return mgr_->search(q); }
+const settings& service::config() const { return store_->config(); }
+snapshot_ptr service::current() const { return reads_->current(); }
+project_ptr service::project(const std::string& id) const { return reads_->project(id); }
+page<project_ptr> service::list_projects(const project_query& q) const { return reads_->list_projects(q); }
+page<artifact_ptr> service::list_artifacts(const artifact_query& q) const { return reads_->list_artifacts(q); }
+page<stale_item> service::stale_artifacts(const stale_query& q) const { return reads_->stale_artifacts(q); }
+page<search_item> service::search(const search_query& q) const { return reads_->search(q); }
 
 db::page_result<db::marketplace_row> service::marketplace(const std::optional<std::string>& type, std::int64_t skip,
                                                           std::int64_t limit) const {
-  return mgr_->marketplace(type, skip, limit);
+  return reads_->marketplace(type, skip, limit);
 }
 
 void service::note_read(const std::optional<std::string>& project_id) {
-  if (mgr_->count_read(project_id)) job_->refresh_project(*project_id, false, nullptr);
+  if (reads_->count_read(project_id)) job_->refresh_project(*project_id, false, nullptr);
 }
 
 service_figures service::figures(bool with_file_sizes) const {
   service_figures f;
-  f.status = mgr_->status();
+  f.status = reads_->status();
+  f.status.cache_size_bytes = upkeep_->db_bytes_for_status(f.status.generation);
+  f.status.store = db_->health();
   f.schedule = job_->schedule();
   f.counters = job_->counters();
   f.watcher = watcher_->state();
   f.watcher_events = watcher_->events_seen();
-  f.wal_checkpoints_busy = mgr_->wal_checkpoints_busy();
+  f.wal_checkpoints_busy = upkeep_->wal_checkpoints_busy();
   if (with_file_sizes) {
-    f.db_bytes = mgr_->db_bytes();
-    f.wal_bytes = mgr_->wal_bytes();
+    f.db_bytes = db_->db_bytes();
+    f.wal_bytes = db_->wal_bytes();
   }
   return f;
 }
@@ -85,8 +101,8 @@ void service::async_refresh(std::optional<std::string> project_id, bool force, d
 }
 
 void service::async_invalidate(std::optional<std::string> project_id, done_fn<std::int64_t> done) {
-  asio::post(job_->write_strand(), [this, id = std::move(project_id), done = std::move(done)] {
-    done(mgr_->invalidate(id));
+  asio::post(ex_->write_strand, [this, id = std::move(project_id), done = std::move(done)] {
+    done(store_->invalidate(id));
   });
 }
 
@@ -103,23 +119,11 @@ void service::async_clear(bool rescan, done_fn<std::optional<refresh_result>> do
 }
 
 void service::async_compact(done_fn<compact_outcome> done) {
-  asio::post(job_->write_strand(), [this, done = std::move(done)] {
-    compact_outcome out;
-    out.before_bytes = mgr_->db_bytes();
-    auto t0 = std::chrono::steady_clock::now();
-    try {
-      mgr_->vacuum_if_worthwhile(now_micros(), true);
-      mgr_->analyze_if_due(now_micros(), true);
-      out.success = true;
-    } catch (const std::exception& e) {
-      out.error = e.what();
-    }
-    out.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    out.after_bytes = mgr_->db_bytes();
-    done(std::move(out));
-  });
+  asio::post(ex_->write_strand, [this, done = std::move(done)] { done(upkeep_->compact()); });
 }
 
-service::parts service::internals() { return {*mgr_, *job_, *watcher_, *upkeep_, *market_}; }
+service::parts service::internals() {
+  return {*ex_, *reads_, *caches_, *db_, *store_, *upkeep_, *job_, *watcher_, *market_};
+}
 
 }  // namespace projcache::cache

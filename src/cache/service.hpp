@@ -1,7 +1,7 @@
 #pragma once
-// cache::service: the one door into the cache. It owns the store and read model, the refresh
-// job (with the write strand and the scan pool), the watcher, the housekeeper and the
-// marketplace fetcher, and wires them in one place. net/ and app/ see this class and the plain
+// cache::service: the one door into the cache. It owns the parts (the read model, the scan
+// caches, the database, the store, upkeep, the refresh job, the watcher and the marketplace
+// fetcher), the write strand and the scan pool they run on, and wires them in one place. net/ and app/ see this class and the plain
 // values it answers with (queries.hpp, snapshot.hpp, refresh_types.hpp, settings.hpp), so a
 // change inside the cache never reaches a handler. serve, the CLI one-shots, the benchmarks and
 // the tests all build it the same way.
@@ -26,10 +26,14 @@ class bus;
 
 namespace projcache::cache {
 
-class manager;
+struct executors;
+class read_model;
+struct scan_caches;
+class database;
+class store;
+class upkeep;
 class refresh_job;
 class watcher;
-class housekeeper;
 class marketplace_fetcher;
 
 // What /cache/status and /metrics report about the parts, read in one call.
@@ -100,19 +104,28 @@ class service {
 
   // The parts behind the door, for the tests and benchmarks that drive one directly.
   struct parts {
-    manager& store;
+    executors& ex;
+    read_model& reads;
+    scan_caches& caches;
+    database& db;
+    cache::store& store;
+    cache::upkeep& upkeep;
     refresh_job& job;
     cache::watcher& watch;
-    housekeeper& upkeep;
     marketplace_fetcher& market;
   };
   parts internals();
 
  private:
-  std::unique_ptr<manager> mgr_;
+  // In the order they are built: each is given only those above it.
+  std::unique_ptr<executors> ex_;
+  std::unique_ptr<read_model> reads_;
+  std::unique_ptr<scan_caches> caches_;
+  std::unique_ptr<database> db_;
+  std::unique_ptr<cache::store> store_;
+  std::unique_ptr<cache::upkeep> upkeep_;
   std::unique_ptr<refresh_job> job_;
   std::unique_ptr<cache::watcher> watcher_;
-  std::unique_ptr<housekeeper> upkeep_;
   std::unique_ptr<marketplace_fetcher> market_;
   start_options started_{false, false, false};
 };

@@ -4,7 +4,7 @@
 #include <boost/log/trivial.hpp>
 
 #include "cache/discovery.hpp"
-#include "cache/manager.hpp"
+#include "cache/read_model.hpp"
 #include "cache/refresh.hpp"
 #include "common/path_prefix.hpp"
 #include "events/bus.hpp"
@@ -35,13 +35,15 @@ std::optional<std::string> existing_ancestor(const fs::path& root) {
 }
 }  // namespace
 
-watcher::watcher(asio::io_context& ioc, manager& m, refresh_job& job, events::bus& bus)
-    : mgr_(m),
+watcher::watcher(asio::io_context& ioc, const settings& cfg, const read_model& reads, refresh_job& job,
+                 events::bus& bus)
+    : cfg_(cfg),
+      reads_(reads),
       job_(job),
       bus_(bus),
       strand_(asio::make_strand(ioc)),
-      debounce_(strand_, std::chrono::milliseconds(m.config().debounce_ms), [this](const debounce_key& k) { fire(k); }),
-      fallback_interval_(m.config().poll_interval_ms) {}
+      debounce_(strand_, std::chrono::milliseconds(cfg.debounce_ms), [this](const debounce_key& k) { fire(k); }),
+      fallback_interval_(cfg.poll_interval_ms) {}
 
 watcher::~watcher() {
   // First: a poll walk in progress asks the router (enter()) from its thread, so the backends
@@ -65,14 +67,14 @@ platform::backend_context watcher::context() {
 std::unique_ptr<platform::watch_backend> watcher::make_backend(const std::string& which) {
   if (which == "poll") {
     platform::poll_options o;
-    o.interval = std::chrono::milliseconds(mgr_.config().poll_interval_ms);
+    o.interval = std::chrono::milliseconds(cfg_.poll_interval_ms);
     return platform::make_poll_backend(context(), o);
   }
   return platform::make_native_backend(context(), watch_cap_);
 }
 
 bool watcher::start() {
-  const std::string& want = mgr_.config().watcher;
+  const std::string& want = cfg_.watcher;
   std::unique_ptr<platform::watch_backend> b;
   std::string name = want;
   if (want != "poll") {
@@ -132,8 +134,8 @@ std::shared_ptr<const change_router> watcher::router() const {
 }
 
 std::pair<watch_world, std::vector<platform::watch_root>> watcher::plan() const {
-  auto snap = mgr_.current();
-  const auto& cfg = mgr_.config();
+  auto snap = reads_.current();
+  const auto& cfg = cfg_;
   watch_world w;
   w.collections = normal(cfg.home / "collections");
   w.discovery_depth = cfg.discovery_depth;
@@ -186,7 +188,7 @@ std::vector<platform::watch_root> watcher::polled_roots() const {
 }
 
 bool watcher::relevant_for_project(const std::string& id, const std::string& root_path, const std::string& rel) const {
-  auto p = mgr_.project(id);
+  auto p = reads_.project(id);
   if (!p) return true;
   std::string root = fs::path(root_path).filename().string();
   for (auto& a : p->artifacts) {
@@ -225,7 +227,7 @@ void watcher::fire(const debounce_key& k) {
       job_.project_changed(k.id);
       break;
     case debounce_key::kind::collection: {
-      auto snap = mgr_.current();  // held: a write on another thread may replace the current one
+      auto snap = reads_.current();  // held: a write on another thread may replace the current one
       for (auto& [id, p] : snap->projects)
         if (k.id.empty() || p->collections_used.count(k.id)) job_.project_changed(id);
       break;

@@ -17,6 +17,7 @@
 
 #include "cache/debouncer.hpp"
 #include "cache/queries.hpp"
+#include "cache/settings.hpp"
 #include "cache/watch_router.hpp"
 #include "platform/watch_backend.hpp"
 
@@ -26,12 +27,12 @@ class bus;
 
 namespace projcache::cache {
 
-class manager;
+class read_model;
 class refresh_job;
 
 class watcher {
  public:
-  watcher(boost::asio::io_context& ioc, manager& m, refresh_job& job, events::bus& bus);
+  watcher(boost::asio::io_context& ioc, const settings& cfg, const read_model& reads, refresh_job& job, events::bus& bus);
   ~watcher();
   // Starts the configured backend (settings::watcher) and watches everything. "auto" is the
   // platform's native backend, or poll where there is none or it cannot start. False (with a
@@ -64,7 +65,8 @@ class watcher {
   std::pair<watch_world, std::vector<platform::watch_root>> plan() const;
   bool relevant_for_project(const std::string& id, const std::string& root_path, const std::string& rel) const;
 
-  manager& mgr_;
+  const settings& cfg_;
+  const read_model& reads_;
   refresh_job& job_;
   events::bus& bus_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;

@@ -77,6 +77,11 @@ int connection::changes() const { return sqlite3_changes(db_); }
 
 void connection::set_busy_timeout(int ms) { sqlite3_busy_timeout(db_, ms); }
 
+void connection::take_over_checkpoints(std::int64_t bound_bytes) {
+  exec("PRAGMA wal_autocheckpoint=0");
+  exec("PRAGMA journal_size_limit=" + std::to_string(bound_bytes));
+}
+
 checkpoint_result connection::checkpoint(checkpoint_mode m, int busy_ms) {
   int mode = m == checkpoint_mode::passive   ? SQLITE_CHECKPOINT_PASSIVE
              : m == checkpoint_mode::restart ? SQLITE_CHECKPOINT_RESTART

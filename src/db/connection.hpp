@@ -52,6 +52,9 @@ class connection {
   // Waits for readers at most busy_ms (the connection's own busy timeout is restored after).
   checkpoint_result checkpoint(checkpoint_mode m, int busy_ms);
   void set_busy_timeout(int ms);
+  // Checkpoints become the caller's (no automatic one in the middle of a write), and a reset
+  // WAL is cut back to bound_bytes, so the file never keeps a one-off peak.
+  void take_over_checkpoints(std::int64_t bound_bytes);
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }
 

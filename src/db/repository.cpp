@@ -102,53 +102,16 @@ std::int64_t repository::invalidate(const std::optional<std::string>& id) {
   return c_.changes();
 }
 
-void repository::clear_all() {
-  c_.exec("DELETE FROM projects; DELETE FROM file_fingerprints;");
-}
-
-void repository::upsert_marketplace(const std::vector<marketplace_row>& rows) {
-  auto st = c_.prepare_cached(
-      "INSERT INTO marketplace(id, name, type, url, description, cached_at, data) VALUES "
-      "(?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, type=excluded.type, "
-      "url=excluded.url, description=excluded.description, cached_at=excluded.cached_at, "
-      "data=excluded.data");
-  for (auto& r : rows) {
-    st->bind_all(r.id, r.name, r.type, r.url, r.description, format_db_time(r.cached_at), r.data)
-        .run();
+void repository::touch_projects(const std::vector<std::pair<std::string, micros>>& fetched) {
+  auto st = c_.prepare_cached("UPDATE projects SET last_fetched = ? WHERE id = ?");
+  for (auto& [id, t] : fetched) {
+    st->bind_all(format_db_time(t), id).run();
     st->reset();
   }
 }
 
-page_result<marketplace_row> repository::list_marketplace(const std::optional<std::string>& type,
-                                                          std::int64_t skip, std::int64_t limit) {
-  page_result<marketplace_row> out;
-  std::string where = type ? " WHERE type = ?" : "";
-  {
-    auto st = c_.prepare_cached("SELECT COUNT(*) FROM marketplace" + where);
-    if (type) st->bind_all(*type);
-    st->step();
-    out.total = st->int64(0);
-  }
-  auto st = c_.prepare_cached(
-      "SELECT id, name, type, url, description, cached_at, data FROM marketplace" + where +
-      " ORDER BY lower(name), id LIMIT ? OFFSET ?");
-  int i = 0;
-  if (type) st->bind(++i, *type);
-  st->bind(++i, limit);
-  st->bind(++i, skip);
-  while (st->step()) {
-    marketplace_row r{st->text(0), st->text(1), st->text(2), st->text(3), st->opt_text(4),
-                      parse_time(st->text(5)).value_or(0), st->opt_text(6)};
-    out.items.push_back(std::move(r));
-  }
-  return out;
-}
-
-std::int64_t repository::purge_marketplace_older_than(micros cutoff) {
-  c_.prepare_cached("DELETE FROM marketplace WHERE cached_at < ?")
-      ->bind_all(format_db_time(cutoff))
-      .run();
-  return c_.changes();
+void repository::clear_all() {
+  c_.exec("DELETE FROM projects; DELETE FROM file_fingerprints;");
 }
 
 std::vector<std::string> repository::registered_projects() {
@@ -183,36 +146,6 @@ void repository::set_meta(const std::string& key, const std::string& value) {
         "UPDATE SET value=excluded.value, updated_at=excluded.updated_at")
       ->bind_all(key, value, format_db_time(now_micros()))
       .run();
-}
-
-void repository::for_each_fingerprint(const std::function<void(fingerprint_row&&)>& f) {
-  auto st = c_.prepare_cached(
-      "SELECT path, size, mtime_ns, inode, sha256, listing_digest, seen_at FROM file_fingerprints");
-  while (st->step())
-    f({st->text(0), st->int64(1), st->int64(2), st->int64(3), st->text(4), st->text(5),
-       parse_time(st->text(6)).value_or(0)});
-}
-
-void repository::upsert_fingerprints(const std::vector<fingerprint_row>& rows) {
-  auto st = c_.prepare_cached(
-      "INSERT INTO file_fingerprints(path, size, mtime_ns, inode, sha256, listing_digest, "
-      "seen_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(path) DO UPDATE SET size=excluded.size, "
-      "mtime_ns=excluded.mtime_ns, inode=excluded.inode, sha256=excluded.sha256, "
-      "listing_digest=excluded.listing_digest, seen_at=excluded.seen_at");
-  for (auto& r : rows) {
-    st->bind_all(r.path, r.size, r.mtime_ns, r.inode, r.sha256, r.listing_digest,
-                 format_db_time(r.seen_at))
-        .run();
-    st->reset();
-  }
-}
-
-std::vector<std::string> repository::fingerprint_paths_seen_before(micros cutoff) {
-  std::vector<std::string> out;
-  auto st = c_.prepare_cached("SELECT path FROM file_fingerprints WHERE seen_at < ?");
-  st->bind_all(format_db_time(cutoff));
-  while (st->step()) out.push_back(st->text(0));
-  return out;
 }
 
 }  // namespace projcache::db

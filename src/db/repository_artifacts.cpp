@@ -1,5 +1,3 @@
-#include <unordered_set>
-
 #include "db/repository.hpp"
 
 namespace projcache::db {
@@ -125,20 +123,6 @@ void repository::upsert_artifacts(const std::vector<artifact_row>& rows) {
     meta->bind_all(a.id, a.metadata_json, a.description, a.tags, a.aliases).run();
     meta->reset();
   }
-}
-
-std::int64_t repository::delete_missing_artifacts(const std::string& project_id,
-                                                  const std::vector<std::string>& keep) {
-  std::unordered_set<std::string> keep_set(keep.begin(), keep.end());
-  std::vector<std::string> gone;
-  {
-    auto st = c_.prepare_cached("SELECT id FROM artifacts WHERE project_id = ?");
-    st->bind_all(project_id);
-    while (st->step())
-      if (auto id = st->text(0); !keep_set.count(id)) gone.push_back(std::move(id));
-  }
-  delete_artifacts(gone);
-  return static_cast<std::int64_t>(gone.size());
 }
 
 void repository::delete_artifacts(const std::vector<std::string>& ids) {

@@ -25,22 +25,18 @@ statement::statement(statement&& o) noexcept
   o.stmt_ = nullptr;
 }
 
-statement& statement::bind(int idx, std::int64_t v) {
+void statement::put(int idx, std::int64_t v) {
   if (int rc = sqlite3_bind_int64(stmt_, idx, v); rc != SQLITE_OK) fail(db_, rc, sql_);
-  return *this;
 }
-statement& statement::bind(int idx, double v) {
+void statement::put(int idx, double v) {
   if (int rc = sqlite3_bind_double(stmt_, idx, v); rc != SQLITE_OK) fail(db_, rc, sql_);
-  return *this;
 }
-statement& statement::bind(int idx, std::string_view v) {
+void statement::put(int idx, std::string_view v) {
   int rc = sqlite3_bind_text64(stmt_, idx, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK) fail(db_, rc, sql_);
-  return *this;
 }
-statement& statement::bind(int idx, std::nullopt_t) {
+void statement::put(int idx, std::nullopt_t) {
   if (int rc = sqlite3_bind_null(stmt_, idx); rc != SQLITE_OK) fail(db_, rc, sql_);
-  return *this;
 }
 
 bool statement::step() {

@@ -20,23 +20,16 @@ class statement {
   statement& operator=(statement&&) = delete;
   statement(const statement&) = delete;
 
-  statement& bind(int idx, std::int64_t v);
-  statement& bind(int idx, int v) { return bind(idx, static_cast<std::int64_t>(v)); }
-  statement& bind(int idx, bool v) { return bind(idx, static_cast<std::int64_t>(v ? 1 : 0)); }
-  statement& bind(int idx, double v);
-  statement& bind(int idx, std::string_view v);
-  statement& bind(int idx, const std::string& v) { return bind(idx, std::string_view(v)); }
-  statement& bind(int idx, const char* v) { return bind(idx, std::string_view(v)); }
-  statement& bind(int idx, std::nullopt_t);
-  statement& bind(int idx, const shared_text& v) { return v ? bind(idx, *v) : bind(idx, std::nullopt); }
+  // Binds one value: an integer, bool, double, text, shared_text, nullopt or an optional of one.
   template <class T>
-  statement& bind(int idx, const std::optional<T>& v) {
-    return v ? bind(idx, *v) : bind(idx, std::nullopt);
+  statement& bind(int idx, const T& v) {
+    put(idx, v);
+    return *this;
   }
   template <class... Args>
   statement& bind_all(const Args&... args) {
     int i = 0;
-    (bind(++i, args), ...);
+    (put(++i, args), ...);
     return *this;
   }
 
@@ -59,6 +52,20 @@ class statement {
   const std::string& sql() const { return sql_; }
 
  private:
+  void put(int idx, std::int64_t v);
+  void put(int idx, int v) { put(idx, static_cast<std::int64_t>(v)); }
+  void put(int idx, bool v) { put(idx, static_cast<std::int64_t>(v ? 1 : 0)); }
+  void put(int idx, double v);
+  void put(int idx, std::string_view v);
+  void put(int idx, const std::string& v) { put(idx, std::string_view(v)); }
+  void put(int idx, const char* v) { put(idx, std::string_view(v)); }
+  void put(int idx, std::nullopt_t);
+  void put(int idx, const shared_text& v) { v ? put(idx, std::string_view(*v)) : put(idx, std::nullopt); }
+  template <class T>
+  void put(int idx, const std::optional<T>& v) {
+    v ? put(idx, *v) : put(idx, std::nullopt);
+  }
+
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   std::string sql_;

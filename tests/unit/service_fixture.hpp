@@ -10,8 +10,13 @@
 #include <mutex>
 #include <thread>
 
-#include "cache/manager.hpp"
+#include "cache/database.hpp"
+#include "cache/executors.hpp"
+#include "cache/read_model.hpp"
 #include "cache/refresh.hpp"
+#include "cache/scan_caches.hpp"
+#include "cache/store.hpp"
+#include "cache/upkeep.hpp"
 #include "cache/service.hpp"
 #include "cache/watcher.hpp"
 #include "events/bus.hpp"
@@ -87,14 +92,19 @@ bool wait_until(F&& cond, std::chrono::milliseconds timeout = std::chrono::milli
   return true;
 }
 
-// cache::service as serve builds it, nothing started; the tests reach its parts (mgr, job,
-// watcher) to drive and inspect them.
+// cache::service as serve builds it, nothing started; the tests reach its parts (the store,
+// the job, the watcher, ...) to drive and inspect them.
 struct service {
   boost::asio::io_context ioc;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work{ioc.get_executor()};
   events::bus bus;
   std::unique_ptr<cache::service> svc;
-  cache::manager* mgr = nullptr;
+  cache::executors* ex = nullptr;
+  cache::read_model* reads = nullptr;
+  cache::scan_caches* caches = nullptr;
+  cache::database* db = nullptr;
+  cache::store* store = nullptr;
+  cache::upkeep* upkeep = nullptr;
   cache::refresh_job* job = nullptr;
   cache::watcher* watcher = nullptr;
   event_recorder rec{bus};
@@ -105,7 +115,12 @@ struct service {
     svc = std::make_unique<cache::service>(ioc, s, bus);
     svc->open();
     auto parts = svc->internals();
-    mgr = &parts.store;
+    ex = &parts.ex;
+    reads = &parts.reads;
+    caches = &parts.caches;
+    db = &parts.db;
+    store = &parts.store;
+    upkeep = &parts.upkeep;
     job = &parts.job;
     watcher = &parts.watch;
     for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
@@ -126,11 +141,11 @@ struct service {
     svc->async_refresh(id, force, [&](cache::refresh_result r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   }
-  // Runs a manager write where every write runs: on the write strand (and waits for it).
+  // Runs a store write where every write runs: on the write strand (and waits for it).
   template <class F>
   void on_strand(F&& f) {
     std::promise<void> p;
-    boost::asio::post(job->write_strand(), [&] {
+    boost::asio::post(ex->write_strand, [&] {
       f();
       p.set_value();
     });
@@ -139,7 +154,7 @@ struct service {
   // True once nothing is queued, running or waiting in the refresh job.
   bool job_idle() {
     std::promise<bool> p;
-    boost::asio::post(job->write_strand(), [&] { p.set_value(job->idle()); });
+    boost::asio::post(ex->write_strand, [&] { p.set_value(job->idle()); });
     return p.get_future().get();
   }
 };

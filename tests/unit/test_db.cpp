@@ -3,6 +3,8 @@
 
 #include "db/connection.hpp"
 #include "db/error.hpp"
+#include "db/fingerprint_rows.hpp"
+#include "db/marketplace_rows.hpp"
 #include "db/migrations.hpp"
 #include "db/repository.hpp"
 #include "db/store.hpp"
@@ -110,7 +112,7 @@ BOOST_AUTO_TEST_CASE(artifact_without_project_is_refused) {
   BOOST_CHECK_THROW(repo->upsert_artifacts({artifact("nope", "x", "skill", false)}), db_error);
 }
 
-BOOST_AUTO_TEST_CASE(artifact_filters_and_delete_missing) {
+BOOST_AUTO_TEST_CASE(artifact_filters_and_delete) {
   repo->create_project(project("a", "A"));
   repo->create_project(project("b", "B"));
   repo->upsert_artifacts({artifact("a", "one", "skill", false), artifact("a", "two", "command", true),
@@ -126,7 +128,7 @@ BOOST_AUTO_TEST_CASE(artifact_filters_and_delete_missing) {
   artifact_filter of_a;
   of_a.project_id = "a";
   BOOST_TEST(repo->list_artifacts(of_a, 0, 100).total == 2);
-  BOOST_TEST(repo->delete_missing_artifacts("a", {"a:.claude:skill:one"}) == 1);
+  repo->delete_artifacts({"a:.claude:command:two", "a:.claude:agent:never-cached"});
   auto left = repo->list_artifacts(of_a, 0, 100);
   BOOST_REQUIRE(left.total == 1);
   BOOST_TEST(left.items[0].id == "a:.claude:skill:one");
@@ -201,23 +203,25 @@ BOOST_AUTO_TEST_CASE(a_second_writer_waits_then_proceeds) {
 }
 
 BOOST_AUTO_TEST_CASE(marketplace_meta_and_fingerprints) {
+  marketplace_rows market(repo->conn());
+  fingerprint_rows fps(repo->conn());
   marketplace_row m{"l1", "Listing", "skill", "https://x", std::string("desc"), now_micros(), std::string("{\"a\":1}")};
   marketplace_row old{"l2", "Old", "skill", "https://y", std::nullopt, now_micros() - 48LL * 3600 * 1000000, std::nullopt};
-  repo->upsert_marketplace({m, old});
-  BOOST_TEST(repo->list_marketplace(std::nullopt, 0, 10).total == 2);
-  BOOST_TEST(repo->purge_marketplace_older_than(now_micros() - 24LL * 3600 * 1000000) == 1);
-  BOOST_TEST(repo->list_marketplace(std::string("skill"), 0, 10).items.at(0).data.value() == "{\"a\":1}");
+  market.upsert({m, old});
+  BOOST_TEST(market.list(std::nullopt, 0, 10).total == 2);
+  BOOST_TEST(market.purge_older_than(now_micros() - 24LL * 3600 * 1000000) == 1);
+  BOOST_TEST(market.list(std::string("skill"), 0, 10).items.at(0).data.value() == "{\"a\":1}");
   BOOST_TEST(!repo->get_meta("k"));
   repo->set_meta("k", "v1");
   repo->set_meta("k", "v2");
   BOOST_TEST(*repo->get_meta("k") == "v2");
-  repo->upsert_fingerprints({{"/a", 1, 2, 3, "h", "d", now_micros()}, {"/b", 1, 2, 3, "h", "d", 0}});
-  BOOST_TEST(repo->count_fingerprints() == 2);
-  BOOST_TEST((repo->fingerprint_paths_seen_before(1) == std::vector<std::string>{"/b"}));
+  fps.upsert({{"/a", 1, 2, 3, "h", "d", now_micros()}, {"/b", 1, 2, 3, "h", "d", 0}});
+  BOOST_TEST(fps.count() == 2);
+  BOOST_TEST((fps.paths_seen_before(1) == std::vector<std::string>{"/b"}));
   repo->create_project(project("a", "A"));
   repo->clear_all();
   BOOST_TEST(repo->all_projects().empty());
-  BOOST_TEST(repo->count_fingerprints() == 0);
+  BOOST_TEST(fps.count() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

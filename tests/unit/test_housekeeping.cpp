@@ -6,8 +6,10 @@
 #include <set>
 #include <sstream>
 
-#include "cache/housekeeping.hpp"
+#include "cache/upkeep.hpp"
 #include "db/connection.hpp"
+#include "db/fingerprint_rows.hpp"
+#include "db/marketplace_rows.hpp"
 #include "db/repository.hpp"
 #include "db/transaction.hpp"
 #include "platform/platform.hpp"
@@ -34,7 +36,7 @@ struct housekeeping_fixture : world_fixture {
   }
 };
 
-cache::housekeeping_report run(service& svc, cache::housekeeper& hk) {
+cache::housekeeping_report run(service& svc, cache::upkeep& hk) {
   std::promise<cache::housekeeping_report> p;
   hk.run_once([&](cache::housekeeping_report r) { p.set_value(std::move(r)); });
   return p.get_future().get();
@@ -63,7 +65,7 @@ BOOST_AUTO_TEST_CASE(retention_purges_only_what_vanished_and_outlived_it) {
   svc.refresh_all(false);
   micros now = now_micros();
   svc.on_strand([&] {
-    svc.mgr->replace_marketplace({market_row("old", now - 10 * day), market_row("new", now)}, 0);
+    svc.store->replace_marketplace({market_row("old", now - 10 * day), market_row("new", now)}, 0);
   });
   fs::remove_all(w.dev / "clients");  // its fingerprints now describe nothing on disk
   auto before = fingerprint_paths();
@@ -72,7 +74,7 @@ BOOST_AUTO_TEST_CASE(retention_purges_only_what_vanished_and_outlived_it) {
   BOOST_REQUIRE(orphans > 0);
 
   micros clock = now + day;
-  cache::housekeeper hk(*svc.mgr, *svc.job, [&] { return clock; });
+  cache::upkeep hk(svc.store->config(), *svc.db, *svc.reads, svc.caches->fingerprints, *svc.ex, [&] { return clock; });
   auto r = run(svc, hk);  // a day later: nothing is old enough
   BOOST_TEST(r.retention.fingerprints_purged == 0);
   BOOST_TEST(r.retention.marketplace_purged == 0);
@@ -82,7 +84,7 @@ BOOST_AUTO_TEST_CASE(retention_purges_only_what_vanished_and_outlived_it) {
   r = run(svc, hk);
   BOOST_TEST(r.retention.marketplace_purged == 1);
   BOOST_TEST(r.retention.fingerprints_purged == 0);
-  auto market = svc.mgr->marketplace(std::nullopt, 0, 10);
+  auto market = svc.reads->marketplace(std::nullopt, 0, 10);
   BOOST_REQUIRE(market.items.size() == 1u);
   BOOST_TEST(market.items[0].id == "new");
 
@@ -105,33 +107,32 @@ BOOST_AUTO_TEST_CASE(size_cap_drops_the_oldest_removable_data_first) {
   {
     service svc(s);
     svc.refresh_all(false);
-    artifacts = svc.mgr->status().total_artifacts;
-    projects = svc.mgr->status().total_projects;
-    svc.on_strand([&] { live_bytes = svc.mgr->storage_usage().used_bytes(); });
+    artifacts = svc.reads->status().total_artifacts;
+    projects = svc.reads->status().total_projects;
+    svc.on_strand([&] { live_bytes = svc.upkeep->storage_usage().used_bytes(); });
   }
   constexpr int synthetic = 20000;
   micros old = now_micros() - 20 * day;  // inside the retention period: only the cap removes them
   {
     db::connection c(db.string());
-    db::repository repo(c);
     db::transaction tx(c);
     std::vector<db::fingerprint_row> rows;
     for (int i = 0; i < synthetic; ++i)
       rows.push_back({"/gone/file-" + std::to_string(100000 + i), i, i, i, std::string(64, 'a'),
                       std::string(64, 'b'), old + i * 1000000LL});
-    repo.upsert_fingerprints(rows);
+    db::fingerprint_rows(c).upsert(rows);
     std::vector<db::marketplace_row> market;
     for (int i = 0; i < 50; ++i) market.push_back(market_row("m" + std::to_string(i), now_micros() - i * 1000000LL));
-    repo.upsert_marketplace(market);
+    db::marketplace_rows(c).upsert(market);
     tx.commit();
   }
   s.max_cache_size_bytes = live_bytes + 512 * 1024;
   service svc(s);
   std::int64_t bloated = 0;
-  svc.on_strand([&] { bloated = svc.mgr->storage_usage().used_bytes(); });
+  svc.on_strand([&] { bloated = svc.upkeep->storage_usage().used_bytes(); });
   BOOST_REQUIRE(bloated > s.max_cache_size_bytes);
 
-  cache::housekeeper hk(*svc.mgr, *svc.job);
+  cache::upkeep hk(svc.store->config(), *svc.db, *svc.reads, svc.caches->fingerprints, *svc.ex);
   auto r = run(svc, hk);
   BOOST_TEST(r.size_cap.over_cap);
   BOOST_TEST(!r.size_cap.still_over);
@@ -141,8 +142,8 @@ BOOST_AUTO_TEST_CASE(size_cap_drops_the_oldest_removable_data_first) {
   BOOST_TEST(r.vacuumed);
   BOOST_TEST(meta("last_vacuum").has_value());
   // The cache itself is untouched.
-  BOOST_TEST(svc.mgr->status().total_artifacts == artifacts);
-  BOOST_TEST(svc.mgr->status().total_projects == projects);
+  BOOST_TEST(svc.reads->status().total_artifacts == artifacts);
+  BOOST_TEST(svc.reads->status().total_projects == projects);
   // Oldest first: the synthetic rows left are the newest ones, and every real fingerprint
   // (seen today) outlived them all.
   auto left = fingerprint_paths();
@@ -155,7 +156,7 @@ BOOST_AUTO_TEST_CASE(size_cap_drops_the_oldest_removable_data_first) {
   BOOST_TEST(kept < synthetic);
   BOOST_TEST(min_kept == synthetic - kept);
   BOOST_TEST(left.size() > static_cast<std::size_t>(kept));
-  BOOST_TEST(svc.mgr->marketplace(std::nullopt, 0, 100).items.size() == 50u);  // not needed: kept
+  BOOST_TEST(svc.reads->marketplace(std::nullopt, 0, 100).items.size() == 50u);  // not needed: kept
 }
 
 BOOST_AUTO_TEST_CASE(wal_is_truncated_once_a_held_reader_lets_go) {
@@ -168,18 +169,18 @@ BOOST_AUTO_TEST_CASE(wal_is_truncated_once_a_held_reader_lets_go) {
   auto write_some = [&](int n) {
     svc.on_strand([&] {
       for (int i = 0; i < n; ++i) {
-        svc.mgr->set_meta("soak", std::string(8192, static_cast<char>('a' + i % 26)));
-        svc.mgr->maintain_wal();
+        svc.store->set_meta("soak", std::string(8192, static_cast<char>('a' + i % 26)));
+        svc.upkeep->maintain_wal();
       }
     });
   };
   write_some(200);
-  BOOST_TEST(svc.mgr->wal_bytes() > s.wal_bound_bytes);  // pinned by the reader
-  BOOST_TEST(svc.mgr->wal_checkpoints_busy() >= 1u);     // tried, was refused, did not fail
+  BOOST_TEST(svc.upkeep->wal_bytes() > s.wal_bound_bytes);  // pinned by the reader
+  BOOST_TEST(svc.upkeep->wal_checkpoints_busy() >= 1u);     // tried, was refused, did not fail
   reader.exec("COMMIT");
   BOOST_REQUIRE(wait_until([&] {
     write_some(1);
-    return svc.mgr->wal_bytes() <= s.wal_bound_bytes;
+    return svc.upkeep->wal_bytes() <= s.wal_bound_bytes;
   }));
 }
 
@@ -202,9 +203,9 @@ BOOST_AUTO_TEST_CASE(wal_stays_bounded_under_constant_reads_and_write_churn) {
   for (int round = 0; round < 30; ++round) {
     svc.on_strand([&] {
       for (int i = 0; i < 20; ++i) {
-        svc.mgr->set_meta("churn", std::string(8192, static_cast<char>('a' + i)));
-        svc.mgr->maintain_wal();
-        peak = std::max(peak, svc.mgr->wal_bytes());
+        svc.store->set_meta("churn", std::string(8192, static_cast<char>('a' + i)));
+        svc.upkeep->maintain_wal();
+        peak = std::max(peak, svc.upkeep->wal_bytes());
       }
     });
   }

@@ -19,8 +19,8 @@ BOOST_AUTO_TEST_CASE(first_start_populates_and_second_changes_nothing) {
     BOOST_TEST(r.projects_refreshed == 3);
     BOOST_TEST(r.changes_detected);
     BOOST_TEST(r.errors.size() == 1u);
-    BOOST_TEST(svc.mgr->status().total_projects == 4);
-    BOOST_TEST(svc.mgr->project(w.broken_id)->row.status == "error");
+    BOOST_TEST(svc.reads->status().total_projects == 4);
+    BOOST_TEST(svc.reads->project(w.broken_id)->row.status == "error");
     BOOST_TEST(svc.rec.of("project_added").size() == 4u);
     BOOST_TEST(svc.rec.of("refresh_error", w.broken_id).size() == 1u);
     auto added = svc.rec.of("changes_detected", w.app_id).at(0).added;
@@ -34,12 +34,12 @@ BOOST_AUTO_TEST_CASE(first_start_populates_and_second_changes_nothing) {
     for (std::size_t i = 1; i < evs.size(); ++i) BOOST_TEST(evs[i].seq == evs[i - 1].seq + 1);
   }
   service again(s);
-  auto opened_before = again.mgr->stats().files_opened.load();
+  auto opened_before = again.caches->stats.files_opened.load();
   auto r = again.refresh_all(true);
   BOOST_TEST(r.projects_refreshed == 3);
   BOOST_TEST(!r.changes_detected);
   BOOST_TEST(again.rec.of("changes_detected").empty());
-  BOOST_TEST(again.mgr->stats().files_opened.load() == opened_before);  // nothing re-hashed
+  BOOST_TEST(again.caches->stats.files_opened.load() == opened_before);  // nothing re-hashed
   for (auto& e : again.rec.of("refresh_completed")) BOOST_TEST(!e.changes_detected);
 }
 
@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(edits_produce_exactly_the_changed_ids) {
   svc.refresh(w.web_id, true);
   auto changed = svc.rec.of("changes_detected").at(0).changed;
   BOOST_TEST(changed.size() == 2u);
-  BOOST_TEST(svc.mgr->status().outdated_artifacts == 4);
+  BOOST_TEST(svc.reads->status().outdated_artifacts == 4);
 }
 
 BOOST_AUTO_TEST_CASE(malformed_file_marks_only_that_project_and_keeps_rows) {
@@ -75,10 +75,10 @@ BOOST_AUTO_TEST_CASE(malformed_file_marks_only_that_project_and_keeps_rows) {
   auto r = svc.refresh(w.app_id, true);
   BOOST_TEST(!r.success);
   BOOST_TEST(r.errors.at(0).find(".skillmeat-deployed.toml:1") != std::string::npos);
-  auto p = svc.mgr->project(w.app_id);
+  auto p = svc.reads->project(w.app_id);
   BOOST_TEST(p->row.status == "error");
   BOOST_TEST(p->artifacts.size() == 6u);
-  BOOST_TEST(svc.mgr->project(w.web_id)->row.status == "active");
+  BOOST_TEST(svc.reads->project(w.web_id)->row.status == "active");
   BOOST_TEST(svc.rec.of("refresh_started", w.app_id).size() == 2u);  // no retries for bad content
 }
 
@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(retry_with_backoff_then_success) {
   BOOST_TEST(r.success);
   BOOST_TEST(attempts.load() == 3);
   BOOST_TEST((elapsed >= std::chrono::milliseconds(30)));  // backoff 10 ms then 20 ms
-  BOOST_TEST(svc.mgr->project(w.app_id)->row.status == "active");
+  BOOST_TEST(svc.reads->project(w.app_id)->row.status == "active");
 }
 
 BOOST_AUTO_TEST_CASE(failing_every_attempt_marks_error) {
@@ -109,8 +109,8 @@ BOOST_AUTO_TEST_CASE(failing_every_attempt_marks_error) {
   auto r = svc.refresh(w.app_id, true);
   BOOST_TEST(!r.success);
   BOOST_TEST(r.errors.at(0).find("disk on fire") != std::string::npos);
-  BOOST_TEST(svc.mgr->project(w.app_id)->row.status == "error");
-  BOOST_TEST(svc.mgr->project(w.app_id)->artifacts.size() == 6u);
+  BOOST_TEST(svc.reads->project(w.app_id)->row.status == "error");
+  BOOST_TEST(svc.reads->project(w.app_id)->artifacts.size() == 6u);
 }
 
 BOOST_AUTO_TEST_CASE(attempt_timeout_is_a_retryable_failure) {
@@ -124,7 +124,7 @@ BOOST_AUTO_TEST_CASE(attempt_timeout_is_a_retryable_failure) {
   });
   auto r = svc.refresh_all(false);
   release = true;
-  BOOST_TEST(svc.mgr->project(w.app_id)->row.status == "active");
+  BOOST_TEST(svc.reads->project(w.app_id)->row.status == "active");
   BOOST_TEST(r.projects_refreshed == 3);
   BOOST_TEST(svc.job->counters().retries >= 1u);  // the held attempt timed out and was retried
 }
@@ -155,11 +155,11 @@ BOOST_AUTO_TEST_CASE(ttl_staleness_and_invalidate_then_refresh) {
   svc.refresh_all(false);
   auto r = svc.refresh(w.app_id, false);  // fresh: nothing to do
   BOOST_TEST(r.projects_refreshed == 0);
-  svc.on_strand([&] { svc.mgr->invalidate(w.app_id); });
-  BOOST_TEST(svc.mgr->status().stale_projects >= 1);
+  svc.on_strand([&] { svc.store->invalidate(w.app_id); });
+  BOOST_TEST(svc.reads->status().stale_projects >= 1);
   r = svc.refresh(w.app_id, false);
   BOOST_TEST(r.projects_refreshed == 1);
-  BOOST_TEST(svc.mgr->project(w.app_id)->row.status == "active");
+  BOOST_TEST(svc.reads->project(w.app_id)->row.status == "active");
   auto again = svc.refresh_all(false);  // only the error project is stale now
   BOOST_TEST(again.projects_refreshed == 0);
 }
@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(background_schedule_runs_every_interval) {
   BOOST_TEST(first.is_running);
   BOOST_REQUIRE(first.last_run_time.has_value());
   // A project that goes stale is picked up by the next tick, with no request at all.
-  svc.on_strand([&] { svc.mgr->invalidate(w.app_id); });
+  svc.on_strand([&] { svc.store->invalidate(w.app_id); });
   svc.rec.clear();
   // The tick in progress when `first` was read may be the one that picks it up; either way a
   // later tick runs too.
@@ -181,7 +181,7 @@ BOOST_AUTO_TEST_CASE(background_schedule_runs_every_interval) {
     return !svc.rec.of("refresh_completed", w.app_id).empty() &&
            *svc.job->schedule().last_run_time > *first.last_run_time;
   }));
-  BOOST_TEST(svc.mgr->project(w.app_id)->row.status == "active");
+  BOOST_TEST(svc.reads->project(w.app_id)->row.status == "active");
 }
 
 BOOST_AUTO_TEST_CASE(vanished_project_is_removed) {
@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(vanished_project_is_removed) {
   svc.refresh_all(false);
   fs::remove_all(w.dev / "clients");
   svc.refresh_all(false);
-  BOOST_TEST(!svc.mgr->project(w.web_id));
+  BOOST_TEST(!svc.reads->project(w.web_id));
   BOOST_TEST(svc.rec.of("project_removed", w.web_id).size() == 1u);
 }
 
@@ -209,7 +209,7 @@ BOOST_AUTO_TEST_CASE(vanished_project_with_a_refresh_in_flight_is_removed) {
   BOOST_REQUIRE(wait_until([&] { return attempts.load() == 1; }));
   fs::remove_all(w.dev / "clients");
   svc.refresh_all(false);
-  BOOST_TEST(!svc.mgr->project(w.web_id));
+  BOOST_TEST(!svc.reads->project(w.web_id));
   BOOST_TEST(svc.rec.of("project_removed", w.web_id).size() == 1u);
   auto r = waiter.get_future().get();  // the waiter is answered, not left hanging
   BOOST_TEST(!r.success);
@@ -224,12 +224,12 @@ BOOST_AUTO_TEST_CASE(corrupt_database_is_rebuilt_with_the_same_rows) {
   {
     service svc(s);
     svc.refresh_all(false);
-    artifacts = svc.mgr->status().total_artifacts;
+    artifacts = svc.reads->status().total_artifacts;
   }
   write_file(db, "garbage, not a database at all.................");
   fs::remove(db.string() + "-wal");
   service svc(s);
-  BOOST_TEST(svc.mgr->corruption().has_value());
+  BOOST_TEST(svc.db->corruption().has_value());
   svc.job->start();
   BOOST_REQUIRE(wait_until([&] { return !svc.rec.of("cache_rebuilt").empty(); }));
   auto rebuilt = svc.rec.of("cache_rebuilt").front().details;
@@ -237,7 +237,7 @@ BOOST_AUTO_TEST_CASE(corrupt_database_is_rebuilt_with_the_same_rows) {
   BOOST_TEST(fs::exists(std::string(rebuilt.at("moved_aside").as_string())));
   BOOST_TEST(!rebuilt.at("reason").as_string().empty());
   BOOST_TEST(rebuilt.at("projects").as_string() == "4");  // event extras are text on the wire
-  BOOST_TEST(svc.mgr->status().total_artifacts == artifacts);
+  BOOST_TEST(svc.reads->status().total_artifacts == artifacts);
   BOOST_TEST(svc.job->ready());
 }
 
@@ -251,7 +251,7 @@ BOOST_AUTO_TEST_CASE(rows_are_visible_when_their_event_arrives) {
   std::size_t checked = 0;
   auto sub = svc.bus.subscribe([&](const events::event_ptr& e) {
     if (!e->project_id || e->type == events::event_type::refresh_started) return;
-    auto p = svc.mgr->project(*e->project_id);
+    auto p = svc.reads->project(*e->project_id);
     std::lock_guard lk(mu);
     ++checked;
     bool gone = e->type == events::event_type::project_removed;
@@ -262,13 +262,13 @@ BOOST_AUTO_TEST_CASE(rows_are_visible_when_their_event_arrives) {
   auto r = svc.refresh_all(false);
   BOOST_TEST(r.projects_refreshed == 43);
   // The answer comes after the rows, too.
-  BOOST_TEST(svc.mgr->status().total_projects == 44);
-  BOOST_TEST(svc.mgr->project(b64_id(w.dev / "copy39"))->artifacts.size() == 6u);
+  BOOST_TEST(svc.reads->status().total_projects == 44);
+  BOOST_TEST(svc.reads->project(b64_id(w.dev / "copy39"))->artifacts.size() == 6u);
   fs::remove_all(w.dev / "copy7");
   write_file(w.dev / "copy3/.claude/agents/pm.md", "edited\n");
   r = svc.refresh_all(true);
   BOOST_TEST(r.changes_detected);
-  BOOST_TEST(!svc.mgr->project(b64_id(w.dev / "copy7")));
+  BOOST_TEST(!svc.reads->project(b64_id(w.dev / "copy7")));
   svc.bus.unsubscribe(sub.first);
   std::lock_guard lk(mu);
   BOOST_TEST(problems.empty(), (problems.empty() ? "" : problems.front()));

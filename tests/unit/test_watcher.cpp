@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(rapid_writes_coalesce_into_one_refresh) {
   // would leave its fields equal. So changes are counted, not refreshes.)
   BOOST_TEST(svc->rec.of("changes_detected", w.app_id).size() == 1u);
   if (svc->watcher->state().backend != "poll") BOOST_TEST(completions(w.app_id) == 1u);
-  BOOST_TEST(svc->mgr->project(w.app_id)->artifacts.size() == 6u);
+  BOOST_TEST(svc->reads->project(w.app_id)->artifacts.size() == 6u);
 }
 
 BOOST_AUTO_TEST_CASE(collection_edit_refreshes_only_its_users) {
@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(collection_edit_refreshes_only_its_users) {
   BOOST_REQUIRE(wait_until([&] { return !svc->rec.of("changes_detected", w.web_id).empty(); }));
   BOOST_REQUIRE(wait_until([&] { return settled(); }));
   BOOST_TEST(completions(w.app_id) == 0u);
-  BOOST_TEST(svc->mgr->project(w.web_id)->outdated == 2);
+  BOOST_TEST(svc->reads->project(w.web_id)->outdated == 2);
 }
 
 BOOST_AUTO_TEST_CASE(moving_an_artifact_folder_is_seen) {
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(moving_an_artifact_folder_is_seen) {
   BOOST_REQUIRE(wait_until([&] { return !svc->rec.of("changes_detected", w.app_id).empty(); }));
   BOOST_REQUIRE(wait_until([&] { return settled(); }));
   auto drift_of_lint = [&] {
-    for (auto& a : svc->mgr->project(w.app_id)->artifacts)
+    for (auto& a : svc->reads->project(w.app_id)->artifacts)
       if (a->name == "lint") return std::optional<std::string>(*a->drift);
     return std::optional<std::string>();
   };
@@ -156,13 +156,13 @@ BOOST_AUTO_TEST_CASE(new_project_appears_and_deleted_one_goes) {
   write_file(w.dev / "fresh/.claude/.skillmeat-deployed.toml",
              "[[deployed]]\nartifact_name = \"x\"\nartifact_type = \"skill\"\nartifact_path = \"skills/x\"\n");
   auto fresh_id = b64_id(w.dev / "fresh");
-  BOOST_REQUIRE(wait_until([&] { return svc->mgr->project(fresh_id) && svc->mgr->project(fresh_id)->artifacts.size() == 1; }));
+  BOOST_REQUIRE(wait_until([&] { return svc->reads->project(fresh_id) && svc->reads->project(fresh_id)->artifacts.size() == 1; }));
   BOOST_TEST(svc->rec.of("project_added", fresh_id).size() == 1u);
 
   fs::remove_all(w.dev / "clients");
   // The snapshot changes just before the event is published: wait for the event.
   BOOST_REQUIRE(wait_until([&] { return !svc->rec.of("project_removed", w.web_id).empty(); }));
-  BOOST_TEST(!svc->mgr->project(w.web_id));
+  BOOST_TEST(!svc->reads->project(w.web_id));
   BOOST_TEST(svc->rec.of("project_removed", w.web_id).size() == 1u);
 }
 

@@ -1,9 +1,8 @@
-// The read side of the manager: every answer comes from the immutable snapshot.
-#include <sys/stat.h>
+// The read model: every answer comes from the immutable snapshot the store last published.
+#include "cache/read_model.hpp"
 
 #include <algorithm>
 
-#include "cache/manager.hpp"
 #include "cache/util.hpp"
 #include "cache/version_diff.hpp"
 
@@ -85,11 +84,22 @@ std::string project_name_of(const snapshot& s, const std::string& id) {
 }
 }  // namespace
 
-bool manager::is_stale(const project_entry& p, micros now) const {
-  return !p.row.last_fetched || *p.row.last_fetched < now - settings_.ttl_minutes * 60 * 1000000;
+read_model::read_model(const settings& s)
+    : ttl_us_(static_cast<micros>(s.ttl_minutes * 60 * 1000000)),
+      retry_schedule_us_(static_cast<micros>(s.retry_base_seconds * 3 * 1e6)) {}
+
+void read_model::install(snapshot_ptr s) { snap_.set(std::move(s)); }
+
+void read_model::set_marketplace(std::vector<db::marketplace_row> rows) {
+  std::lock_guard lk(market_mu_);
+  market_ = std::move(rows);
 }
 
-bool manager::count_read(const std::optional<std::string>& project_id) const {
+bool read_model::is_stale(const project_entry& p, micros now) const {
+  return !p.row.last_fetched || *p.row.last_fetched < now - ttl_us_;
+}
+
+bool read_model::count_read(const std::optional<std::string>& project_id) const {
   if (!project_id) {
     hits_.fetch_add(1, std::memory_order_relaxed);
     return false;
@@ -105,24 +115,10 @@ bool manager::count_read(const std::optional<std::string>& project_id) const {
   // A project that just failed is being retried on its own schedule: a read (a client polling
   // it) must not start it over and again. Once the schedule has passed, a read retries it.
   const auto& row = it->second->row;
-  auto schedule = static_cast<micros>(settings_.retry_base_seconds * 3 * 1e6);  // base + 2 x base
-  return !(row.status == "error" && now_micros() - row.updated_at < schedule);
+  return !(row.status == "error" && now_micros() - row.updated_at < retry_schedule_us_);
 }
 
-// A stat (a path walk) per status request was a tenth of its cost: the size is looked up again
-// when the cache changed or a second passed.
-std::int64_t manager::db_file_size(std::uint64_t generation) const {
-  std::lock_guard lk(size_mu_);
-  auto now = std::chrono::steady_clock::now();
-  if (generation != size_generation_ || now - size_checked_ > std::chrono::seconds(1)) {
-    size_bytes_ = db_bytes();
-    size_generation_ = generation;
-    size_checked_ = now;
-  }
-  return size_bytes_;
-}
-
-status_view manager::status() const {
+status_view read_model::status() const {
   auto s = snap_.get();
   status_view v;
   v.generation = s->generation;
@@ -132,19 +128,17 @@ status_view manager::status() const {
   v.outdated_artifacts = s->outdated_artifacts;
   const auto& t = s->times();
   // is_stale, counted by binary search.
-  v.stale_projects = t.fetched_before(now - settings_.ttl_minutes * 60 * 1000000);
+  v.stale_projects = t.fetched_before(now - ttl_us_);
   v.oldest_entry = t.oldest_created;
   v.newest_entry = t.newest_created;
   v.last_refresh = t.last_fetched;
-  v.cache_size_bytes = db_file_size(s->generation);
   v.hits = hits_.load();
   v.misses = misses_.load();
   if (v.hits + v.misses > 0) v.hit_rate = static_cast<double>(v.hits) / static_cast<double>(v.hits + v.misses);
-  v.store = health_.state();
   return v;
 }
 
-page<project_ptr> manager::list_projects(const project_query& q) const {
+page<project_ptr> read_model::list_projects(const project_query& q) const {
   auto s = snap_.get();
   micros now = now_micros();
   pager<project_ptr> pg(q.skip, q.limit);
@@ -158,7 +152,7 @@ page<project_ptr> manager::list_projects(const project_query& q) const {
   return pg.done(s);
 }
 
-page<artifact_ptr> manager::list_artifacts(const artifact_query& q) const {
+page<artifact_ptr> read_model::list_artifacts(const artifact_query& q) const {
   auto s = snap_.get();
   pager<artifact_ptr> pg(q.skip, q.limit);
   auto keep = [&](const db::artifact_row& a) {
@@ -182,7 +176,7 @@ page<artifact_ptr> manager::list_artifacts(const artifact_query& q) const {
   return pg.done(std::move(s));
 }
 
-page<stale_item> manager::stale_artifacts(const stale_query& q) const {
+page<stale_item> read_model::stale_artifacts(const stale_query& q) const {
   auto s = snap_.get();
   const auto& idx = *s->artifacts;
   auto keep = [&](artifact_ref a) { return matches(*a, q.project_id, q.type); };
@@ -227,7 +221,7 @@ page<stale_item> manager::stale_artifacts(const stale_query& q) const {
   return paginate(std::move(all), q.skip, q.limit, s);
 }
 
-page<search_item> manager::search(const search_query& q) const {
+page<search_item> read_model::search(const search_query& q) const {
   auto s = snap_.get();
   std::string needle = ascii_lower(q.query);
   auto score_of = [&](const std::string& lower) {
@@ -284,13 +278,13 @@ page<search_item> manager::search(const search_query& q) const {
   return out;
 }
 
-project_ptr manager::project(const std::string& id) const {
+project_ptr read_model::project(const std::string& id) const {
   auto s = snap_.get();
   auto it = s->projects.find(id);
   return it == s->projects.end() ? nullptr : it->second;
 }
 
-db::page_result<db::marketplace_row> manager::marketplace(const std::optional<std::string>& type,
+db::page_result<db::marketplace_row> read_model::marketplace(const std::optional<std::string>& type,
                                                           std::int64_t skip, std::int64_t limit) const {
   std::lock_guard lk(market_mu_);
   db::page_result<db::marketplace_row> out;
@@ -303,7 +297,7 @@ db::page_result<db::marketplace_row> manager::marketplace(const std::optional<st
   return out;
 }
 
-std::optional<micros> manager::marketplace_age() const {
+std::optional<micros> read_model::marketplace_age() const {
   std::lock_guard lk(market_mu_);
   std::optional<micros> newest;
   for (auto& r : market_)

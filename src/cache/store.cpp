@@ -1,4 +1,4 @@
-#include "cache/manager.hpp"
+#include "cache/store.hpp"
 
 #include <sys/stat.h>
 
@@ -6,13 +6,17 @@
 #include <boost/log/trivial.hpp>
 #include <unordered_map>
 
+#include "cache/content_hash.hpp"
+#include "cache/database.hpp"
+#include "cache/read_model.hpp"
 #include "cache/util.hpp"
 #include "db/connection.hpp"
-#include "platform/platform.hpp"
 #include "db/error.hpp"
+#include "db/fingerprint_rows.hpp"
+#include "db/marketplace_rows.hpp"
 #include "db/repository.hpp"
-#include "db/store.hpp"
 #include "db/transaction.hpp"
+#include "platform/platform.hpp"
 
 namespace fs = std::filesystem;
 
@@ -32,31 +36,15 @@ bool same_content(const db::artifact_row& a, const db::artifact_row& b) {
 }
 }  // namespace
 
-template <class F>
-bool manager::try_write(const char* what, F&& write) {
-  try {
-    write();
-  } catch (const db::db_error& e) {
-    health_.failed(what, db::describe_failure(e.sqlite_code()));
-    return false;
-  }
-  health_.succeeded();
-  return true;
+bool store::probe() {
+  return db_.try_write("checking that the store takes writes again",
+                      [&] { db_.repo().set_meta("store_probe", format_api_time(now_micros())); });
 }
 
-void manager::note_store_failure(const std::string& what, int sqlite_code) {
-  health_.failed(what, db::describe_failure(sqlite_code));
-}
+store::store(settings s, database& db, read_model& reads, fingerprint_cache& fingerprints)
+    : settings_(std::move(s)), db_(db), reads_(reads), fingerprints_(fingerprints) {}
 
-bool manager::probe_store() {
-  return try_write("checking that the store takes writes again",
-                   [&] { repo_->set_meta("store_probe", format_api_time(now_micros())); });
-}
-
-manager::manager(settings s)
-    : settings_(std::move(s)), hasher_(&fingerprints_, &stats_), collections_(settings_.home) {}
-
-manager::~manager() {
+store::~store() {
   try {
     flush_touches();
   } catch (const std::exception& e) {
@@ -64,82 +52,67 @@ manager::~manager() {
   }
 }
 
-void manager::open() {
-  auto report = db::prepare_store(settings_.db_path);
-  if (report.moved_aside) corruption_ = std::pair(*report.moved_aside, report.reason);
-  conn_ = std::make_unique<db::connection>(settings_.db_path.string());
-  // Checkpoints are ours (maintain_wal), off the path of a refresh's events.
-  conn_->exec("PRAGMA wal_autocheckpoint=0");
-  // A reset WAL is cut back to its bound, so the file never keeps a one-off peak.
-  conn_->exec("PRAGMA journal_size_limit=" + std::to_string(settings_.wal_bound_bytes));
-  repo_ = std::make_unique<db::repository>(*conn_);
-  load();
-  // A large WAL left by the last run is folded in now, before the first refresh, not in the
-  // middle of one.
-  if (wal_bytes() > settings_.wal_bound_bytes) conn_->checkpoint(db::connection::checkpoint_mode::truncate, 100);
-}
-
-void manager::load() {
+void store::load() {
   std::unordered_map<std::string, std::vector<artifact_ptr>> by_project;
-  repo_->for_each_artifact([&](db::artifact_row&& a) {
+  db_.repo().for_each_artifact([&](db::artifact_row&& a) {
     auto& rows = by_project[*a.project_id];
     rows.push_back(std::make_shared<const db::artifact_row>(std::move(a)));
   });
   std::vector<project_ptr> entries;
-  for (auto& p : repo_->all_projects()) {
+  for (auto& p : db_.repo().all_projects()) {
     auto id = p.id;
     entries.push_back(make_project_entry(std::move(p), std::move(by_project[id])));
   }
-  repo_->for_each_fingerprint([&](db::fingerprint_row&& r) { fingerprints_.load_one(std::move(r)); });
+  db::fingerprint_rows(db_.conn()).for_each([&](db::fingerprint_row&& r) { fingerprints_.load_one(std::move(r)); });
   {
     std::vector<fs::path> registered;
-    for (auto& p : repo_->registered_projects()) registered.emplace_back(p);
+    for (auto& p : db_.repo().registered_projects()) registered.emplace_back(p);
     std::lock_guard lk(registered_mu_);
     registered_ = std::move(registered);
   }
-  snap_.set(build_snapshot(std::move(entries), 1));
-  reload_marketplace();
+  reads_.install(build_snapshot(std::move(entries), 1));
+  reads_.set_marketplace(db_.marketplace_listings());
   // Loading freed many short-lived rows among the long-lived ones: give the holes back.
   platform::release_free_memory();
 }
 
-std::vector<fs::path> manager::explicit_projects() const {
+std::vector<fs::path> store::explicit_projects() const {
   auto out = settings_.explicit_projects;
   std::lock_guard lk(registered_mu_);
   out.insert(out.end(), registered_.begin(), registered_.end());
   return out;
 }
 
-bool manager::is_registered(const fs::path& resolved) const {
+bool store::is_registered(const fs::path& resolved) const {
   std::lock_guard lk(registered_mu_);
   return std::binary_search(registered_.begin(), registered_.end(), resolved);
 }
 
-bool manager::register_project(const fs::path& resolved) {
-  bool added = repo_->add_registered_project(resolved.string());
+bool store::register_project(const fs::path& resolved) {
+  bool added = db_.repo().add_registered_project(resolved.string());
   std::lock_guard lk(registered_mu_);
   auto it = std::lower_bound(registered_.begin(), registered_.end(), resolved);
   if (it == registered_.end() || *it != resolved) registered_.insert(it, resolved);
   return added;
 }
 
-bool manager::forget_project(const fs::path& resolved) {
-  bool removed = repo_->remove_registered_project(resolved.string());
+bool store::forget_project(const fs::path& resolved) {
+  bool removed = db_.repo().remove_registered_project(resolved.string());
   std::lock_guard lk(registered_mu_);
   std::erase(registered_, resolved);
   return removed;
 }
 
-bool manager::publish() {
+bool store::publish() {
   if (staged_.empty()) return false;
-  snap_.set(with_projects(*snap_.get(), staged_));
+  reads_.install(with_projects(*reads_.current(), staged_));
   staged_.clear();
   return true;
 }
 
-project_ptr manager::latest(const std::string& id) const {
+project_ptr store::latest(const std::string& id) const {
   if (auto it = staged_.find(id); it != staged_.end()) return it->second;
-  auto snap = snap_.get();
+  auto snap = reads_.current();
   auto it = snap->projects.find(id);
   return it == snap->projects.end() ? nullptr : it->second;
 }
@@ -202,7 +175,7 @@ db::project_row project_row_after(const project_ptr& old, const project_scan& sc
 }
 }  // namespace
 
-apply_outcome manager::apply_scan(const project_scan& scan) {
+apply_outcome store::apply_scan(const project_scan& scan) {
   apply_outcome out;
   micros now = now_micros();
   project_ptr old = latest(scan.id);
@@ -222,19 +195,19 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
   }
   pending_touches_.erase(scan.id);
   try {
-    db::transaction tx(*conn_);
-    repo_->upsert_project(p);
-    repo_->upsert_artifacts(writes);
-    repo_->delete_artifacts(out.removed);
-    repo_->upsert_fingerprints(dirty);
+    db::transaction tx(db_.conn());
+    db_.repo().upsert_project(p);
+    db_.repo().upsert_artifacts(writes);
+    db_.repo().delete_artifacts(out.removed);
+    db::fingerprint_rows(db_.conn()).upsert(dirty);
     tx.commit();
   } catch (const db::db_error& e) {
     fingerprints_.restore_dirty(std::move(dirty));  // written with the next write that works
-    health_.failed("writing project rows", db::describe_failure(e.sqlite_code()));
+    db_.note_failure("writing project rows", e.sqlite_code());
     throw;
   }
-  health_.succeeded();
-  ++writes_since_checkpoint_;
+  db_.note_success();
+  db_.count_write();
 
   if (old && !out.changed && old->row.status == "active") {
     // Only the fetch time moved: keep the very same artifact vector (no index rebuild).
@@ -247,24 +220,20 @@ apply_outcome manager::apply_scan(const project_scan& scan) {
   return out;
 }
 
-void manager::flush_touches() {
-  if (pending_touches_.empty() || !conn_) return;
+void store::flush_touches() {
+  if (pending_touches_.empty() || !db_.is_open()) return;
   // On failure they stay pending, for the next flush.
-  bool ok = try_write("writing fetch times", [&] {
-    db::transaction tx(*conn_);
-    auto st = conn_->prepare_cached("UPDATE projects SET last_fetched = ? WHERE id = ?");
-    for (auto& [id, t] : pending_touches_) {
-      st->bind_all(format_db_time(t), id).run();
-      st->reset();
-    }
+  bool ok = db_.try_write("writing fetch times", [&] {
+    db::transaction tx(db_.conn());
+    db_.repo().touch_projects({pending_touches_.begin(), pending_touches_.end()});
     tx.commit();
   });
   if (!ok) return;
   pending_touches_.clear();
-  ++writes_since_checkpoint_;
+  db_.count_write();
 }
 
-void manager::mark_error(const std::string& id, const fs::path& path, const std::string& message) {
+void store::mark_error(const std::string& id, const fs::path& path, const std::string& message) {
   flush_touches();
   micros now = now_micros();
   db::project_row p;
@@ -281,11 +250,11 @@ void manager::mark_error(const std::string& id, const fs::path& path, const std:
   p.status = "error";
   p.error_message = message;
   p.updated_at = now;
-  try_write("recording a refresh error", [&] { repo_->upsert_project(p); });
+  db_.try_write("recording a refresh error", [&] { db_.repo().upsert_project(p); });
   stage(id, make_project_entry(std::move(p), std::move(rows)));
 }
 
-bool manager::add_project(const fs::path& resolved) {
+bool store::add_project(const fs::path& resolved) {
   auto id = project_id_of(resolved);
   if (latest(id)) return false;
   db::project_row p;
@@ -294,23 +263,23 @@ bool manager::add_project(const fs::path& resolved) {
   p.name = resolved.filename().string();
   p.created_at = p.updated_at = now_micros();
   p.status = "stale";
-  try_write("adding a project", [&] { repo_->upsert_project(p); });
+  db_.try_write("adding a project", [&] { db_.repo().upsert_project(p); });
   stage(id, make_project_entry(std::move(p), {}));
   return true;
 }
 
-void manager::remove_project(const std::string& id) {
-  try_write("removing a project", [&] { (void)repo_->delete_project(id); });
+void store::remove_project(const std::string& id) {
+  db_.try_write("removing a project", [&] { (void)db_.repo().delete_project(id); });
   stage(id, nullptr);
 }
 
-std::int64_t manager::invalidate(const std::optional<std::string>& id) {
+std::int64_t store::invalidate(const std::optional<std::string>& id) {
   flush_touches();  // or a pending fetch time would overwrite the NULL
   if (id) pending_touches_.erase(*id);
   else pending_touches_.clear();
-  try_write("invalidating", [&] { repo_->invalidate(id); });
+  db_.try_write("invalidating", [&] { db_.repo().invalidate(id); });
   publish();  // what is staged first, so the invalidation applies to the newest rows
-  auto base = snap_.get();
+  auto base = reads_.current();
   std::int64_t n = 0;
   auto s = std::make_shared<snapshot>(*base);
   s->generation = base->generation + 1;
@@ -323,34 +292,28 @@ std::int64_t manager::invalidate(const std::optional<std::string>& id) {
     p = e;
     s->projects[e->row.id] = e;
   }
-  snap_.set(std::move(s));
+  reads_.install(std::move(s));
   return n;
 }
 
-void manager::clear() {
+void store::clear() {
   pending_touches_.clear();
-  repo_->clear_all();
+  db_.repo().clear_all();
   staged_.clear();
   fingerprints_.clear();
-  snap_.set(build_snapshot({}, snap_.get()->generation + 1));
+  reads_.install(build_snapshot({}, reads_.current()->generation + 1));
 }
 
-void manager::replace_marketplace(const std::vector<db::marketplace_row>& fresh, micros drop_older_than) {
-  db::transaction tx(*conn_);
-  repo_->upsert_marketplace(fresh);
-  repo_->purge_marketplace_older_than(drop_older_than);
+void store::replace_marketplace(const std::vector<db::marketplace_row>& fresh, micros drop_older_than) {
+  db::transaction tx(db_.conn());
+  db::marketplace_rows(db_.conn()).upsert(fresh);
+  db::marketplace_rows(db_.conn()).purge_older_than(drop_older_than);
   tx.commit();
-  reload_marketplace();
+  reads_.set_marketplace(db_.marketplace_listings());
 }
 
-void manager::reload_marketplace() {
-  auto all = repo_->list_marketplace(std::nullopt, 0, -1).items;
-  std::lock_guard lk(market_mu_);
-  market_ = std::move(all);
-}
-
-bool manager::set_meta(const std::string& key, const std::string& value) {
-  return try_write("writing cache metadata", [&] { repo_->set_meta(key, value); });
+bool store::set_meta(const std::string& key, const std::string& value) {
+  return db_.try_write("writing cache metadata", [&] { db_.repo().set_meta(key, value); });
 }
 
 }  // namespace projcache::cache

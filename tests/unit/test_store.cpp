@@ -1,6 +1,9 @@
 #include <boost/test/unit_test.hpp>
 
-#include "cache/manager.hpp"
+#include "cache/database.hpp"
+#include "cache/read_model.hpp"
+#include "cache/scan_caches.hpp"
+#include "cache/store.hpp"
 #include "cache/scanner.hpp"
 #include "db/connection.hpp"
 #include "events/bus.hpp"
@@ -11,37 +14,50 @@ using namespace projcache::cache;
 using namespace projcache::test;
 
 namespace {
-struct manager_fixture {
+struct store_fixture {
   temp_dir dir;
   reference_world w = build_reference_world(dir.path());
   events::bus bus;
   settings s;
-  std::unique_ptr<manager> mgr;
-  manager_fixture() {
+  std::unique_ptr<read_model> reads;
+  std::unique_ptr<scan_caches> caches;
+  std::unique_ptr<database> db;
+  std::unique_ptr<store> st;
+  store_fixture() {
     s.home = w.home;
     s.db_path = dir.path() / "db" / "projcache.db";
     s.search_roots = {w.dev};
-    mgr = std::make_unique<manager>(s);
-    mgr->open();
+    open();
+  }
+  // As a new process does: nothing in memory, everything from the file.
+  void open() {
+    st.reset();
+    db.reset();
+    reads = std::make_unique<read_model>(s);
+    caches = std::make_unique<scan_caches>(s.home);
+    db = std::make_unique<database>(s);
+    db->open();
+    st = std::make_unique<store>(s, *db, *reads, caches->fingerprints);
+    st->load();
   }
   project_scan scan(const std::string& rel) {
     collection_memo memo;
     previous_rows prev;
-    auto p = mgr->project(b64_id(w.dev / rel));
+    auto p = reads->project(b64_id(w.dev / rel));
     if (p)
       for (auto& a : p->artifacts) prev.emplace(a->id, a.get());
-    return scan_project(w.dev / rel, scan_context{mgr->collections(), mgr->hasher(), memo}, prev);
+    return scan_project(w.dev / rel, scan_context{caches->collections, caches->hasher, memo}, prev);
   }
   // As the refresh job does once a batch is done: the write, then the snapshot with it.
   apply_outcome applied(const project_scan& sc) {
-    auto out = mgr->apply_scan(sc);
-    mgr->publish();
+    auto out = st->apply_scan(sc);
+    st->publish();
     return out;
   }
 };
 }  // namespace
 
-BOOST_FIXTURE_TEST_SUITE(manager_tests, manager_fixture)
+BOOST_FIXTURE_TEST_SUITE(store_tests, store_fixture)
 
 BOOST_AUTO_TEST_CASE(apply_scan_reports_exact_differences) {
   auto first = applied(scan("app"));
@@ -61,113 +77,111 @@ BOOST_AUTO_TEST_CASE(apply_scan_reports_exact_differences) {
   write_file(w.dev / "app/.claude/.skillmeat-deployed.toml", text.substr(0, cut) + text.substr(text.find("[[deployed]]\nartifact_name = \"ghost\"")));
   auto removed = applied(scan("app"));
   BOOST_TEST((removed.removed == std::vector<std::string>{w.app_id + ":.claude:command:legacy"}));
-  BOOST_TEST(mgr->project(w.app_id)->artifacts.size() == 5u);
+  BOOST_TEST(reads->project(w.app_id)->artifacts.size() == 5u);
 }
 
 BOOST_AUTO_TEST_CASE(writes_are_staged_until_published) {
-  auto gen = mgr->current()->generation;
-  mgr->apply_scan(scan("app"));
-  mgr->apply_scan(scan("clients/web"));
-  BOOST_TEST(mgr->has_staged());
-  BOOST_TEST(!mgr->project(w.app_id));  // readers still see the last snapshot
-  BOOST_REQUIRE(mgr->latest(w.app_id));  // the writer sees its own writes
-  BOOST_TEST(mgr->latest(w.app_id)->artifacts.size() == 6u);
-  BOOST_TEST(mgr->publish());
-  BOOST_TEST(!mgr->has_staged());
-  BOOST_TEST(!mgr->publish());
-  BOOST_TEST(mgr->current()->generation == gen + 1);  // both in one snapshot
-  BOOST_TEST(mgr->status().total_projects == 2);
-  BOOST_TEST(mgr->list_artifacts({}).total == 8);
+  auto gen = reads->current()->generation;
+  st->apply_scan(scan("app"));
+  st->apply_scan(scan("clients/web"));
+  BOOST_TEST(st->has_staged());
+  BOOST_TEST(!reads->project(w.app_id));  // readers still see the last snapshot
+  BOOST_REQUIRE(st->latest(w.app_id));  // the writer sees its own writes
+  BOOST_TEST(st->latest(w.app_id)->artifacts.size() == 6u);
+  BOOST_TEST(st->publish());
+  BOOST_TEST(!st->has_staged());
+  BOOST_TEST(!st->publish());
+  BOOST_TEST(reads->current()->generation == gen + 1);  // both in one snapshot
+  BOOST_TEST(reads->status().total_projects == 2);
+  BOOST_TEST(reads->list_artifacts({}).total == 8);
 }
 
 BOOST_AUTO_TEST_CASE(rows_survive_a_restart) {
   applied(scan("app"));
   applied(scan("clients/web"));
-  auto before = mgr->status();
-  mgr.reset();
-  mgr = std::make_unique<manager>(s);
-  mgr->open();
-  auto after = mgr->status();
+  auto before = reads->status();
+  open();
+  auto after = reads->status();
   BOOST_TEST(after.total_projects == 2);
   BOOST_TEST(after.total_artifacts == before.total_artifacts);
   BOOST_TEST(after.outdated_artifacts == 2);
-  auto p = mgr->project(w.app_id);
+  auto p = reads->project(w.app_id);
   BOOST_REQUIRE(p);
   BOOST_TEST(p->drift_counts[0] == 1);  // synced
 }
 
 BOOST_AUTO_TEST_CASE(error_keeps_last_good_rows) {
   applied(scan("app"));
-  mgr->mark_error(w.app_id, w.dev / "app", "x.toml:3: bad");
-  mgr->publish();
-  auto p = mgr->project(w.app_id);
+  st->mark_error(w.app_id, w.dev / "app", "x.toml:3: bad");
+  st->publish();
+  auto p = reads->project(w.app_id);
   BOOST_TEST(p->row.status == "error");
   BOOST_TEST(*p->row.error_message == "x.toml:3: bad");
   BOOST_TEST(p->artifacts.size() == 6u);
   applied(scan("app"));
-  BOOST_TEST(mgr->project(w.app_id)->row.status == "active");
-  BOOST_TEST(!mgr->project(w.app_id)->row.error_message);
+  BOOST_TEST(reads->project(w.app_id)->row.status == "active");
+  BOOST_TEST(!reads->project(w.app_id)->row.error_message);
 }
 
 BOOST_AUTO_TEST_CASE(reads_sort_filter_and_paginate) {
   applied(scan("app"));
   applied(scan("clients/web"));
-  auto all = mgr->list_artifacts({});
+  auto all = reads->list_artifacts({});
   BOOST_TEST(all.total == 8);
   for (std::size_t i = 1; i < all.items.size(); ++i) BOOST_TEST(!artifact_less(all.items[i], all.items[i - 1]));
   artifact_query q;
   q.is_outdated = true;
-  BOOST_TEST(mgr->list_artifacts(q).total == 2);
+  BOOST_TEST(reads->list_artifacts(q).total == 2);
   q = {};
   q.project_id = w.web_id;
   q.limit = 1;
-  auto page = mgr->list_artifacts(q);
+  auto page = reads->list_artifacts(q);
   BOOST_TEST(page.total == 2);
   BOOST_TEST(page.items.size() == 1u);
   q.project_id = "unknown";
-  BOOST_TEST(mgr->list_artifacts(q).total == 0);
+  BOOST_TEST(reads->list_artifacts(q).total == 0);
 
   stale_query sq;
   sq.sort_by = "version_diff";
-  auto stale = mgr->stale_artifacts(sq);
+  auto stale = reads->stale_artifacts(sq);
   BOOST_REQUIRE(stale.total == 2);
   BOOST_TEST(stale.items[0].artifact->name == "lint");  // "<hex> -> <hex>" sorts before "minor ..."
   BOOST_TEST(stale.items[1].version_difference.value() == "minor version upgrade (0 -> 2)");
   sq.descending = true;
-  BOOST_TEST(mgr->stale_artifacts(sq).items[0].artifact->name == "review");
+  BOOST_TEST(reads->stale_artifacts(sq).items[0].artifact->name == "review");
 
   search_query s;
   s.query = "DOCS";
-  auto found = mgr->search(s);
+  auto found = reads->search(s);
   BOOST_TEST(found.total == 2);
   BOOST_TEST(found.items[0].score == 100.0);
   BOOST_TEST(found.items[0].project_name == "Web Frontend");
   s.query = "e";
-  auto many = mgr->search(s);
+  auto many = reads->search(s);
   BOOST_TEST(many.total == 3);  // canvas-design, legacy, review
 }
 
 BOOST_AUTO_TEST_CASE(invalidate_and_status_counts) {
   applied(scan("app"));
   applied(scan("clients/web"));
-  BOOST_TEST(mgr->status().stale_projects == 0);
-  BOOST_TEST(mgr->invalidate(w.app_id) == 1);
-  BOOST_TEST(mgr->project(w.app_id)->row.status == "stale");
-  BOOST_TEST(mgr->status().stale_projects == 1);
-  BOOST_TEST(mgr->invalidate(std::nullopt) == 2);
-  BOOST_TEST(mgr->status().stale_projects == 2);
+  BOOST_TEST(reads->status().stale_projects == 0);
+  BOOST_TEST(st->invalidate(w.app_id) == 1);
+  BOOST_TEST(reads->project(w.app_id)->row.status == "stale");
+  BOOST_TEST(reads->status().stale_projects == 1);
+  BOOST_TEST(st->invalidate(std::nullopt) == 2);
+  BOOST_TEST(reads->status().stale_projects == 2);
   project_query pq;
   pq.status = "stale";
-  BOOST_TEST(mgr->list_projects(pq).total == 2);
+  BOOST_TEST(reads->list_projects(pq).total == 2);
 }
 
 BOOST_AUTO_TEST_CASE(hits_and_misses) {
   applied(scan("app"));
-  BOOST_TEST(!mgr->status().hit_rate);
-  (void)mgr->count_read(std::nullopt);
-  (void)mgr->count_read(w.app_id);
-  (void)mgr->count_read(std::string("unknown"));
-  auto st = mgr->status();
+  BOOST_TEST(!reads->status().hit_rate);
+  (void)reads->count_read(std::nullopt);
+  (void)reads->count_read(w.app_id);
+  (void)reads->count_read(std::string("unknown"));
+  auto st = reads->status();
   BOOST_TEST(st.hits == 2u);
   BOOST_TEST(st.misses == 1u);
   BOOST_TEST(*st.hit_rate == 2.0 / 3.0, boost::test_tools::tolerance(1e-9));

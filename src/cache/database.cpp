@@ -1,0 +1,51 @@
+#include "cache/database.hpp"
+
+#include "cache/util.hpp"
+#include "db/connection.hpp"
+#include "db/error.hpp"
+#include "db/marketplace_rows.hpp"
+#include "db/repository.hpp"
+#include "db/store.hpp"
+
+namespace projcache::cache {
+
+database::database(const settings& s) : path_(s.db_path.string()), wal_bound_bytes_(s.wal_bound_bytes) {}
+
+database::~database() = default;
+
+void database::open() {
+  auto report = db::prepare_store(path_);
+  if (report.moved_aside) corruption_ = std::pair(*report.moved_aside, report.reason);
+  conn_ = std::make_unique<db::connection>(path_);
+  // Checkpoints are upkeep's (maintain_wal), off the path of a refresh's events.
+  conn_->take_over_checkpoints(wal_bound_bytes_);
+  repo_ = std::make_unique<db::repository>(*conn_);
+  // A large WAL left by the last run is folded in now, before the first refresh, not in the
+  // middle of one.
+  if (wal_bytes() > wal_bound_bytes_) conn_->checkpoint(db::connection::checkpoint_mode::truncate, 100);
+}
+
+bool database::try_write(const char* what, const std::function<void()>& write) {
+  try {
+    write();
+  } catch (const db::db_error& e) {
+    note_failure(what, e.sqlite_code());
+    return false;
+  }
+  health_.succeeded();
+  return true;
+}
+
+void database::note_failure(const std::string& what, int sqlite_code) {
+  health_.failed(what, db::describe_failure(sqlite_code));
+}
+
+std::vector<db::marketplace_row> database::marketplace_listings() {
+  return db::marketplace_rows(*conn_).list(std::nullopt, 0, -1).items;
+}
+
+std::int64_t database::wal_bytes() const { return file_bytes(path_ + "-wal"); }
+
+std::int64_t database::db_bytes() const { return file_bytes(path_); }
+
+}  // namespace projcache::cache

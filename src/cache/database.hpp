@@ -1,0 +1,70 @@
+#pragma once
+// The cache's database file as the write side sees it: opened in a usable state (a corrupt file
+// moved aside and rebuilt, checkpoints taken over, a large WAL left by the last run folded in),
+// and the health of its writes. The store and upkeep share it, on the write strand; readers
+// never touch it (they read the snapshot).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cache/settings.hpp"
+#include "cache/store_health.hpp"
+#include "db/types.hpp"
+
+namespace projcache::db {
+class connection;
+class repository;
+}  // namespace projcache::db
+
+namespace projcache::cache {
+
+class database {
+ public:
+  explicit database(const settings& s);
+  ~database();
+  database(const database&) = delete;
+  database& operator=(const database&) = delete;
+
+  // Throws when the file cannot be opened at all (its folder unwritable, ...).
+  void open();
+  bool is_open() const { return conn_ != nullptr; }
+  db::connection& conn() { return *conn_; }
+  db::repository& repo() { return *repo_; }
+  // Set when open() found a corrupt file and moved it aside: (where, why).
+  const std::optional<std::pair<std::string, std::string>>& corruption() const { return corruption_; }
+
+  // Runs one write; a store failure is recorded in the health (logged once per kind) and
+  // reported as false, never thrown.
+  bool try_write(const char* what, const std::function<void()>& write);
+  // Records a failed write whose error was handled by the caller.
+  void note_failure(const std::string& what, int sqlite_code);
+  void note_success() { health_.succeeded(); }
+  bool degraded() const { return health_.degraded(); }
+  store_state health() const { return health_.state(); }
+
+  // Writes since the last checkpoint, which upkeep takes every few hundred (the write strand).
+  void count_write() { ++writes_since_checkpoint_; }
+  int writes_since_checkpoint() const { return writes_since_checkpoint_; }
+  void checkpointed() { writes_since_checkpoint_ = 0; }
+
+  // Every marketplace row, as the read model keeps them (by lower name, then id).
+  std::vector<db::marketplace_row> marketplace_listings();
+
+  std::int64_t db_bytes() const;
+  std::int64_t wal_bytes() const;
+
+ private:
+  const std::string path_;
+  const std::int64_t wal_bound_bytes_;
+  std::unique_ptr<db::connection> conn_;
+  std::unique_ptr<db::repository> repo_;
+  std::optional<std::pair<std::string, std::string>> corruption_;
+  store_health health_;
+  int writes_since_checkpoint_ = 0;
+};
+
+}  // namespace projcache::cache
