@@ -14,15 +14,39 @@ database::database(const settings& s) : path_(s.db_path.string()), wal_bound_byt
 database::~database() = default;
 
 void database::open() {
-  auto report = db::prepare_store(path_);
+  bool existed = file_bytes(path_) > 0;
+  auto report = db::prepare_store(path_, db::integrity_check::by_caller);
   if (report.moved_aside) corruption_ = std::pair(*report.moved_aside, report.reason);
+  // PRAGMA quick_check reads every page, as loading the rows does: on a thread of its own, on
+  // its own connection, the two overlap instead of adding up (150 + 330 ms at 50,000 rows).
+  if (existed && !report.moved_aside) check_ = std::async(std::launch::async, [p = path_] { return db::integrity_problem(p); });
+  connect();
+}
+
+void database::connect() {
   conn_ = std::make_unique<db::connection>(path_);
   // Checkpoints are upkeep's (maintain_wal), off the path of a refresh's events.
   conn_->take_over_checkpoints(wal_bound_bytes_);
   repo_ = std::make_unique<db::repository>(*conn_);
+}
+
+bool database::confirm_intact(std::optional<std::string> unreadable) {
+  std::optional<std::string> why = std::move(unreadable);
+  if (check_.valid()) {
+    auto found = check_.get();
+    if (!why) why = std::move(found);
+  }
+  if (why) {
+    repo_.reset();
+    conn_.reset();
+    corruption_ = std::pair(db::move_aside(path_, *why), *why);
+    db::prepare_store(path_);
+    connect();
+  }
   // A large WAL left by the last run is folded in now, before the first refresh, not in the
   // middle of one.
   if (wal_bytes() > wal_bound_bytes_) conn_->checkpoint(db::connection::checkpoint_mode::truncate, 100);
+  return !why;
 }
 
 bool database::try_write(const char* what, const std::function<void()>& write) {

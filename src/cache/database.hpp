@@ -5,6 +5,7 @@
 // never touch it (they read the snapshot).
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,8 +30,14 @@ class database {
   database(const database&) = delete;
   database& operator=(const database&) = delete;
 
-  // Throws when the file cannot be opened at all (its folder unwritable, ...).
+  // Opens the file, migrated; a file that is not a database is moved aside and a fresh one
+  // made. Its integrity check starts beside, for confirm_intact. Throws when the file cannot be
+  // opened at all (its folder unwritable, ...).
   void open();
+  // Waits for open()'s integrity check. When it (or `unreadable`: a read that found the file
+  // corrupt) says the file is damaged, the file is moved aside and a fresh one opened: false,
+  // and whatever was read from the old one must go.
+  bool confirm_intact(std::optional<std::string> unreadable = std::nullopt);
   bool is_open() const { return conn_ != nullptr; }
   db::connection& conn() { return *conn_; }
   db::repository& repo() { return *repo_; }
@@ -58,10 +65,13 @@ class database {
   std::int64_t wal_bytes() const;
 
  private:
+  void connect();
+
   const std::string path_;
   const std::int64_t wal_bound_bytes_;
   std::unique_ptr<db::connection> conn_;
   std::unique_ptr<db::repository> repo_;
+  std::future<std::optional<std::string>> check_;
   std::optional<std::pair<std::string, std::string>> corruption_;
   store_health health_;
   int writes_since_checkpoint_ = 0;

@@ -4,10 +4,10 @@
 #include <boost/log/trivial.hpp>
 #include <set>
 
-#include "cache/discovery.hpp"
-#include "cache/refresh.hpp"
 #include "cache/database.hpp"
+#include "cache/discovery.hpp"
 #include "cache/read_model.hpp"
+#include "cache/refresh.hpp"
 #include "cache/refresh_internal.hpp"
 #include "cache/upkeep.hpp"
 #include "cache/util.hpp"
@@ -198,6 +198,10 @@ void refresh_job::refresh_all(bool force, done_fn done) {
           sched_.full_refresh_running = false;
         }
         record_progress(bt.total, bt.total, true);
+        // A refresh that scanned freed its transient buffers (listings, file reads, parsed
+        // TOML) among the rows that stay: give those pages back, so a server that did a cold
+        // scan keeps no more than one that loaded the same rows at start.
+        if (bt.total > 0) platform::release_free_memory();
         if (bt.done) bt.done(std::move(bt.result));
       };
       {

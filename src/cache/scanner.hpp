@@ -82,10 +82,10 @@ struct scan_context {
   const content_hasher& hasher;
   collection_memo& memo;
   deployed_cache* deployed = nullptr;  // optional: parse every time without it
-  cancel_token cancel;  // requested: the hashing stops before its next read
+  cancel_token cancel{};  // requested: the hashing stops before its next read
   // Test seam: runs before the project is read; what it throws fails the scan as an I/O error
   // would (the refresh job's set_scan_fault).
-  std::function<void()> before_read;
+  std::function<void()> before_read{};
 };
 
 // Keyed by views of the rows' own ids: the caller keeps the rows alive through the scan.

@@ -13,6 +13,8 @@
 #include "cache/store.hpp"
 #include "cache/upkeep.hpp"
 #include "cache/watcher.hpp"
+#include "db/error.hpp"
+#include "db/store.hpp"
 
 namespace asio = boost::asio;
 
@@ -39,7 +41,14 @@ service::~service() {
 
 void service::open() {
   db_->open();
-  store_->load();
+  std::optional<std::string> unreadable;
+  try {
+    store_->load();  // while the integrity check runs
+  } catch (const db::db_error& e) {
+    if (!db::is_corruption(e)) throw;
+    unreadable = e.what();
+  }
+  if (!db_->confirm_intact(std::move(unreadable))) store_->load();  // the fresh file: nothing yet
 }
 
 void service::start(const start_options& o) {

@@ -53,6 +53,9 @@ store::~store() {
 }
 
 void store::load() {
+  staged_.clear();
+  pending_touches_.clear();
+  fingerprints_.clear();  // a second load (the first file was corrupt) starts from nothing
   std::unordered_map<std::string, std::vector<artifact_ptr>> by_project;
   db_.repo().for_each_artifact([&](db::artifact_row&& a) {
     auto& rows = by_project[*a.project_id];

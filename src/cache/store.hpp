@@ -37,7 +37,8 @@ class store {
   store(const store&) = delete;
   store& operator=(const store&) = delete;
 
-  // Loads the read model, the fingerprints and the registered paths from the opened database.
+  // Loads the read model, the fingerprints and the registered paths from the opened database,
+  // replacing whatever an earlier load put there.
   void load();
   const settings& config() const { return settings_; }
 

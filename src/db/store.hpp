@@ -12,11 +12,27 @@ struct open_report {
   int migrations_applied = 0;
 };
 
-// Makes `path` a usable, migrated database. A file that is not a database or fails
-// PRAGMA quick_check is renamed to <path>.corrupt-<UTC timestamp> (with its -wal/-shm) and a
-// fresh one is created. Throws db_error / std::runtime_error with a clear message when the
-// directory cannot be created or written (read-only, full disk).
-open_report prepare_store(const std::filesystem::path& path);
+class db_error;
+
+enum class integrity_check { now, by_caller };
+
+// Makes `path` a usable, migrated database. A file that is not a database, fails PRAGMA
+// quick_check (unless the caller runs integrity_problem itself, beside its first reads) or
+// cannot be migrated for corruption is renamed to <path>.corrupt-<UTC timestamp> (with its
+// -wal/-shm) and a fresh one is created. Throws db_error / std::runtime_error with a clear
+// message when the directory cannot be created or written (read-only, full disk).
+open_report prepare_store(const std::filesystem::path& path, integrity_check check = integrity_check::now);
+
+// Why the file is not a SQLite database, or nothing (an empty or absent file is a fresh one).
+std::optional<std::string> header_problem(const std::filesystem::path& path);
+// What PRAGMA quick_check found wrong, or nothing when the file is intact. Opens a connection
+// of its own, so it can run on another thread beside the store's reads.
+std::optional<std::string> integrity_problem(const std::filesystem::path& path);
+// SQLITE_CORRUPT or SQLITE_NOTADB.
+bool is_corruption(const db_error& e);
+// Renames a corrupt file (and its -wal/-shm) to <path>.corrupt-<UTC timestamp>, saying so in
+// the log; the new path.
+std::string move_aside(const std::filesystem::path& path, const std::string& why);
 
 // The integrity report of PRAGMA quick_check (or integrity_check when full): "ok" or the problems.
 std::string check_store(const std::filesystem::path& path, bool full);

@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
+#include <fstream>
 
+#include "db/store.hpp"
 #include "service_fixture.hpp"
 
 using namespace projcache;
@@ -239,6 +241,33 @@ BOOST_AUTO_TEST_CASE(corrupt_database_is_rebuilt_with_the_same_rows) {
   BOOST_TEST(rebuilt.at("projects").as_string() == "4");  // event extras are text on the wire
   BOOST_TEST(svc.reads->status().total_artifacts == artifacts);
   BOOST_TEST(svc.job->ready());
+}
+
+// A file whose header is fine but whose pages are damaged is found by the integrity check that
+// runs beside the load (or by the load itself): nothing read from it is kept.
+BOOST_AUTO_TEST_CASE(damaged_pages_found_beside_the_load_are_rebuilt) {
+  std::int64_t artifacts = 0;
+  {
+    service svc(s);
+    svc.refresh_all(false);
+    artifacts = svc.reads->status().total_artifacts;
+  }  // closed: the WAL is folded in and removed
+  BOOST_REQUIRE(!fs::exists(db.string() + "-wal"));
+  auto size = fs::file_size(db);
+  {
+    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    std::string junk(8192, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  service svc(s);
+  BOOST_REQUIRE(svc.db->corruption().has_value());
+  BOOST_TEST(svc.reads->status().total_projects == 0);  // the damaged file's rows are not served
+  svc.job->start();
+  BOOST_REQUIRE(wait_until([&] { return !svc.rec.of("cache_rebuilt").empty(); }));
+  BOOST_REQUIRE(wait_until([&] { return svc.job->ready(); }));
+  BOOST_TEST(svc.reads->status().total_artifacts == artifacts);
+  BOOST_TEST(!db::integrity_problem(db).has_value());  // the new file is sound
 }
 
 // Writes reach readers in batches; a project's events and a refresh's answer must still never
