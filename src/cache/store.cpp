@@ -14,6 +14,7 @@
 #include "db/error.hpp"
 #include "db/fingerprint_rows.hpp"
 #include "db/marketplace_rows.hpp"
+#include "db/store.hpp"
 #include "db/repository.hpp"
 #include "db/transaction.hpp"
 #include "platform/platform.hpp"
@@ -53,6 +54,17 @@ store::~store() {
 }
 
 void store::load() {
+  // Every page is read once: through a map while loading, then page by page again.
+  struct mapped {
+    db::connection& c;
+    explicit mapped(db::connection& conn) : c(conn) { c.set_mmap_size(db::whole_file_map_bytes); }
+    ~mapped() {
+      try {
+        c.set_mmap_size(0);
+      } catch (const std::exception&) {  // the map stays until the connection closes: only RSS
+      }
+    }
+  } map(db_.conn());
   staged_.clear();
   pending_touches_.clear();
   fingerprints_.clear();  // a second load (the first file was corrupt) starts from nothing

@@ -77,6 +77,8 @@ int connection::changes() const { return sqlite3_changes(db_); }
 
 void connection::set_busy_timeout(int ms) { sqlite3_busy_timeout(db_, ms); }
 
+void connection::set_mmap_size(std::int64_t bytes) { exec("PRAGMA mmap_size=" + std::to_string(bytes)); }
+
 void connection::take_over_checkpoints(std::int64_t bound_bytes) {
   exec("PRAGMA wal_autocheckpoint=0");
   exec("PRAGMA journal_size_limit=" + std::to_string(bound_bytes));

@@ -55,6 +55,11 @@ class connection {
   // Checkpoints become the caller's (no automatic one in the middle of a write), and a reset
   // WAL is cut back to bound_bytes, so the file never keeps a one-off peak.
   void take_over_checkpoints(std::int64_t bound_bytes);
+  // Reads up to `bytes` of the file through a memory map instead of a pread per page (0: none).
+  // For a whole-file read (the load at start, the integrity check): a 70 MB cache is 17,000
+  // page reads, a third of the load's time as system calls. Not kept on: mapped pages count in
+  // the process's RSS.
+  void set_mmap_size(std::int64_t bytes);
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }
 

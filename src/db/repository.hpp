@@ -38,7 +38,8 @@ class repository {
   // --- artifacts (repository_artifacts.cpp)
   page_result<artifact_row> list_artifacts(const artifact_filter& f, std::int64_t skip,
                                            std::int64_t limit);
-  // Every artifact, one at a time: loading 50,000 never holds them all twice.
+  // Every artifact, one at a time and in no particular order: loading 50,000 never holds them
+  // all twice.
   void for_each_artifact(const std::function<void(artifact_row&&)>& f);
   void upsert_artifacts(const std::vector<artifact_row>& rows);
   void delete_artifacts(const std::vector<std::string>& ids);

@@ -16,6 +16,7 @@ namespace projcache::db {
 
 std::string check_store(const fs::path& path, bool full) {
   connection c(path.string(), connection::mode::read_write);
+  c.set_mmap_size(whole_file_map_bytes);
   auto st = c.prepare(full ? "PRAGMA integrity_check" : "PRAGMA quick_check");
   std::string out;
   while (st.step()) {

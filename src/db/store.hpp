@@ -1,5 +1,6 @@
 #pragma once
 // Opening the store file: parents created, corruption detected and moved aside, schema migrated.
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -33,6 +34,9 @@ bool is_corruption(const db_error& e);
 // Renames a corrupt file (and its -wal/-shm) to <path>.corrupt-<UTC timestamp>, saying so in
 // the log; the new path.
 std::string move_aside(const std::filesystem::path& path, const std::string& why);
+
+// What set_mmap_size maps for a whole-file read (bigger files read the rest page by page).
+inline constexpr std::int64_t whole_file_map_bytes = std::int64_t{1} << 30;
 
 // The integrity report of PRAGMA quick_check (or integrity_check when full): "ok" or the problems.
 std::string check_store(const std::filesystem::path& path, bool full);

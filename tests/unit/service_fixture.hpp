@@ -1,5 +1,5 @@
 #pragma once
-// The cache service in-process: an io_context on two threads, the manager, the refresh job,
+// The cache service in-process: an io_context on two threads, the store, the refresh job,
 // the watcher, and a recorder of every event. Waits are on conditions, with a deadline.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
