@@ -29,17 +29,13 @@ constexpr micros week = 7LL * 24 * 3600 * 1000000;
 constexpr int max_cap_rounds = 8;
 }  // namespace
 
-std::int64_t upkeep::wal_bytes() const { return db_.wal_bytes(); }
-
-std::int64_t upkeep::db_bytes() const { return db_.db_bytes(); }
-
 // A stat (a path walk) per status request was a tenth of its cost: the size is looked up again
 // when the cache changed or a second passed.
 std::int64_t upkeep::db_bytes_for_status(std::uint64_t generation) const {
   std::lock_guard lk(size_mu_);
   auto now = std::chrono::steady_clock::now();
   if (generation != size_generation_ || now - size_checked_ > std::chrono::seconds(1)) {
-    size_bytes_ = db_bytes();
+    size_bytes_ = db_.db_bytes();
     size_generation_ = generation;
     size_checked_ = now;
   }
@@ -56,7 +52,7 @@ void upkeep::maintain_wal() {
 
 void upkeep::checkpoint_if_due() {
   constexpr int every = 256;
-  bool big = wal_bytes() > cfg_.wal_bound_bytes;
+  bool big = db_.wal_bytes() > cfg_.wal_bound_bytes;
   auto now = std::chrono::steady_clock::now();
   if (big && now >= next_truncate_try_) {
     // Past the bound: TRUNCATE even though readers keep arriving (a passive checkpoint can be
@@ -251,7 +247,7 @@ void upkeep::finish(std::vector<std::string> gone, std::vector<std::string> aliv
 
 compact_outcome upkeep::compact() {
   compact_outcome out;
-  out.before_bytes = db_bytes();
+  out.before_bytes = db_.db_bytes();
   auto t0 = std::chrono::steady_clock::now();
   try {
     vacuum_if_worthwhile(now_micros(), true);
@@ -263,7 +259,7 @@ compact_outcome upkeep::compact() {
     out.error = e.what();
   }
   out.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  out.after_bytes = db_bytes();
+  out.after_bytes = db_.db_bytes();
   return out;
 }
 

@@ -66,10 +66,8 @@ class upkeep {
   // ---- VACUUM and ANALYZE now, whatever the schedule says (the write strand).
   compact_outcome compact();
 
-  // ---- sizes (any thread)
-  std::int64_t db_bytes() const;
-  std::int64_t wal_bytes() const;
-  // db_bytes, looked up again only when the snapshot's generation moved or a second passed.
+  // ---- sizes (any thread; the files' own sizes are the database's)
+  // database::db_bytes, looked up again only when the snapshot's generation moved or a second passed.
   std::int64_t db_bytes_for_status(std::uint64_t generation) const;
   db::storage_usage storage_usage();  // the write strand
 
