@@ -13,13 +13,25 @@ database::database(const settings& s) : path_(s.db_path.string()), wal_bound_byt
 
 database::~database() = default;
 
-void database::open() {
+void database::open(beside_fn read_beside) {
   bool existed = file_bytes(path_) > 0;
   auto report = db::prepare_store(path_, db::integrity_check::by_caller);
   if (report.moved_aside) corruption_ = std::pair(*report.moved_aside, report.reason);
   // PRAGMA quick_check reads every page, as loading the rows does: on a thread of its own, on
   // its own connection, the two overlap instead of adding up (150 + 330 ms at 50,000 rows).
-  if (existed && !report.moved_aside) check_ = std::async(std::launch::async, [p = path_] { return db::integrity_problem(p); });
+  if (existed && !report.moved_aside)
+    check_ = std::async(std::launch::async, [p = path_, read = std::move(read_beside)]() -> std::optional<std::string> {
+      if (auto why = db::integrity_problem(p)) return why;
+      if (read) try {
+          db::connection c(p);
+          c.set_mmap_size(db::whole_file_map_bytes);
+          read(c);
+        } catch (const db::db_error& e) {
+          if (!db::is_corruption(e)) throw;
+          return e.what();
+        }
+      return std::nullopt;
+    });
   connect();
 }
 

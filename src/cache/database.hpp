@@ -30,10 +30,14 @@ class database {
   database(const database&) = delete;
   database& operator=(const database&) = delete;
 
+  // What is read on the integrity check's thread once the check passed, on that thread's own
+  // connection: rows only the write side needs, kept off the way to the ready line.
+  using beside_fn = std::function<void(db::connection&)>;
+
   // Opens the file, migrated; a file that is not a database is moved aside and a fresh one
-  // made. Its integrity check starts beside, for confirm_intact. Throws when the file cannot be
-  // opened at all (its folder unwritable, ...).
-  void open();
+  // made. Its integrity check starts beside, for confirm_intact, and then `read_beside`. Throws
+  // when the file cannot be opened at all (its folder unwritable, ...).
+  void open(beside_fn read_beside = {});
   // Waits for open()'s integrity check. When it (or `unreadable`: a read that found the file
   // corrupt) says the file is damaged, the file is moved aside and a fresh one opened: false,
   // and whatever was read from the old one must go.

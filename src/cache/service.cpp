@@ -40,7 +40,8 @@ service::~service() {
 }
 
 void service::open() {
-  db_->open();
+  // The fingerprints are the refresh's, not the reads': they load on the check's thread.
+  db_->open([this](db::connection& c) { store_->load_fingerprints(c); });
   std::optional<std::string> unreadable;
   try {
     store_->load();  // while the integrity check runs
@@ -48,7 +49,10 @@ void service::open() {
     if (!db::is_corruption(e)) throw;
     unreadable = e.what();
   }
-  if (!db_->confirm_intact(std::move(unreadable))) store_->load();  // the fresh file: nothing yet
+  if (!db_->confirm_intact(std::move(unreadable))) {  // the fresh file: nothing yet
+    store_->load();
+    store_->load_fingerprints(db_->conn());
+  }
 }
 
 void service::start(const start_options& o) {

@@ -67,7 +67,6 @@ void store::load() {
   } map(db_.conn());
   staged_.clear();
   pending_touches_.clear();
-  fingerprints_.clear();  // a second load (the first file was corrupt) starts from nothing
   std::unordered_map<std::string, std::vector<artifact_ptr>> by_project;
   db_.repo().for_each_artifact([&](db::artifact_row&& a) {
     auto& rows = by_project[*a.project_id];
@@ -78,7 +77,6 @@ void store::load() {
     auto id = p.id;
     entries.push_back(make_project_entry(std::move(p), std::move(by_project[id])));
   }
-  db::fingerprint_rows(db_.conn()).for_each([&](db::fingerprint_row&& r) { fingerprints_.load_one(std::move(r)); });
   {
     std::vector<fs::path> registered;
     for (auto& p : db_.repo().registered_projects()) registered.emplace_back(p);
@@ -89,6 +87,11 @@ void store::load() {
   reads_.set_marketplace(db_.marketplace_listings());
   // Loading freed many short-lived rows among the long-lived ones: give the holes back.
   platform::release_free_memory();
+}
+
+void store::load_fingerprints(db::connection& from) {
+  fingerprints_.clear();  // a second load (the first file was corrupt) starts from nothing
+  db::fingerprint_rows(from).for_each([&](db::fingerprint_row&& r) { fingerprints_.load_one(std::move(r)); });
 }
 
 std::vector<fs::path> store::explicit_projects() const {

@@ -16,6 +16,10 @@
 #include "cache/snapshot.hpp"
 #include "db/types.hpp"
 
+namespace projcache::db {
+class connection;
+}
+
 namespace projcache::cache {
 
 class database;
@@ -37,9 +41,11 @@ class store {
   store(const store&) = delete;
   store& operator=(const store&) = delete;
 
-  // Loads the read model, the fingerprints and the registered paths from the opened database,
-  // replacing whatever an earlier load put there.
+  // Loads the read model and the registered paths from the opened database, replacing whatever
+  // an earlier load put there.
   void load();
+  // Replaces the scans' fingerprints with those in `from` (any thread: the cache locks).
+  void load_fingerprints(db::connection& from);
   const settings& config() const { return settings_; }
 
   // ---- explicit projects: the configured ones, then those registered at run time (any thread)
