@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 #include <boost/log/trivial.hpp>
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -130,19 +131,33 @@ void banner(const config& cfg, const std::string& url, const cache::service& svc
 class graceful_stop {
  public:
   graceful_stop(asio::io_context& ioc, net::server& srv, cache::service& svc, net::app_context& app)
-      : ioc_(ioc), app_(app), signals_(ioc, SIGINT, SIGTERM), drain_(ioc) {
-    signals_.async_wait([this, &srv, &svc](boost::system::error_code ec, int sig) {
+      : ioc_(ioc), srv_(srv), svc_(svc), app_(app), signals_(ioc, SIGINT, SIGTERM), drain_(ioc) {
+    signals_.async_wait([this](boost::system::error_code ec, int sig) {
       if (ec) return;
       BOOST_LOG_TRIVIAL(info) << "signal " << sig << ": stopping";
       std::signal(SIGINT, [](int) { std::_Exit(130); });
       std::signal(SIGTERM, [](int) { std::_Exit(143); });
-      srv.stop();
-      svc.stop();
-      deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-      wait_drained();
+      begin();
     });
   }
+  // The server cannot go on (any thread): the same stop, then exit code 1.
+  void fail() {
+    asio::post(ioc_, [this] {
+      exit_code_ = 1;
+      signals_.cancel();
+      begin();
+    });
+  }
+  int exit_code() const { return exit_code_; }
 
+ private:
+  void begin() {
+    if (begun_.exchange(true)) return;  // a signal and a failure may both come
+    srv_.stop();
+    svc_.stop();
+    deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    wait_drained();
+  }
  private:
   void wait_drained() {
     bool idle = app_.stats.in_flight.load() == 0 && app_.stats.subscribers.load() == 0;
@@ -151,8 +166,12 @@ class graceful_stop {
     drain_.async_wait([this](boost::system::error_code) { wait_drained(); });
   }
   asio::io_context& ioc_;
+  net::server& srv_;
+  cache::service& svc_;
   net::app_context& app_;
   asio::signal_set signals_;
+  std::atomic<int> exit_code_{0};
+  std::atomic<bool> begun_{false};
   asio::steady_timer drain_;
   std::chrono::steady_clock::time_point deadline_;
 };
@@ -241,7 +260,7 @@ int cmd_serve(config cfg, const command_args& a) {
     net::http_get(ioc, std::move(url), std::move(done));
   });
   try {
-    svc.open();
+    svc.open(cache::integrity_check::beside_serving);  // the port opens without waiting for it
   } catch (const std::exception& e) {
     std::cerr << "projcache: cannot open the cache database " << cfg.cache.db_path.string() << ": " << e.what() << "\n";
     return 1;
@@ -249,8 +268,10 @@ int cmd_serve(config cfg, const command_args& a) {
   net::app_context app(svc, bus, cfg.net);
   net::server srv(ioc, app);
   std::uint16_t port = srv.listen(std::move(acceptor));
-  svc.start();
   graceful_stop stop(ioc, srv, svc, app);
+  cache::start_options start;
+  start.on_fatal = [&stop](const std::string&) { stop.fail(); };  // already logged
+  svc.start(start);
   if (!announce(cfg, a, port, lock, svc)) return 1;
   undo.commit();
   first_refresh_note note(ioc, svc);
@@ -258,7 +279,7 @@ int cmd_serve(config cfg, const command_args& a) {
   run_threads(ioc, cfg.net.threads);
   server_registry().forget(port);
   BOOST_LOG_TRIVIAL(info) << "stopped";
-  return 0;
+  return stop.exit_code();
 }
 
 }  // namespace projcache::app

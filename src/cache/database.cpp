@@ -13,26 +13,34 @@ database::database(const settings& s) : path_(s.db_path.string()), wal_bound_byt
 
 database::~database() = default;
 
-void database::open(beside_fn read_beside) {
+void database::open() {
   bool existed = file_bytes(path_) > 0;
   auto report = db::prepare_store(path_, db::integrity_check::by_caller);
   if (report.moved_aside) corruption_ = std::pair(*report.moved_aside, report.reason);
-  // PRAGMA quick_check reads every page, as loading the rows does: on a thread of its own, on
-  // its own connection, the two overlap instead of adding up (150 + 330 ms at 50,000 rows).
-  if (existed && !report.moved_aside)
-    check_ = std::async(std::launch::async, [p = path_, read = std::move(read_beside)]() -> std::optional<std::string> {
-      if (auto why = db::integrity_problem(p)) return why;
-      if (read) try {
-          db::connection c(p);
-          c.set_mmap_size(db::whole_file_map_bytes);
-          read(c);
-        } catch (const db::db_error& e) {
-          if (!db::is_corruption(e)) throw;
-          return e.what();
-        }
-      return std::nullopt;
-    });
+  found_file_ = existed && !report.moved_aside;
   connect();
+}
+
+void database::start_check(beside_fn read_beside) {
+  if (!found_file_ || check_.valid()) return;
+  // PRAGMA quick_check reads every page: on a thread of its own, on its own connection, so it
+  // overlaps the load (a one-shot) or the first reads (serve) instead of coming before them.
+  check_ = std::async(std::launch::async, [p = path_, read = std::move(read_beside)]() -> std::optional<std::string> {
+    if (auto why = db::integrity_problem(p)) return why;
+    if (read) try {
+        db::connection c(p);
+        c.set_mmap_size(db::whole_file_map_bytes);
+        read(c);
+      } catch (const db::db_error& e) {
+        if (!db::is_corruption(e)) throw;
+        return e.what();
+      }
+    return std::nullopt;
+  });
+}
+
+void database::await_check() const {
+  if (check_.valid()) check_.wait();
 }
 
 void database::connect() {

@@ -35,12 +35,16 @@ class database {
   using beside_fn = std::function<void(db::connection&)>;
 
   // Opens the file, migrated; a file that is not a database is moved aside and a fresh one
-  // made. Its integrity check starts beside, for confirm_intact, and then `read_beside`. Throws
-  // when the file cannot be opened at all (its folder unwritable, ...).
-  void open(beside_fn read_beside = {});
-  // Waits for open()'s integrity check. When it (or `unreadable`: a read that found the file
-  // corrupt) says the file is damaged, the file is moved aside and a fresh one opened: false,
-  // and whatever was read from the old one must go.
+  // made. Throws when the file cannot be opened at all (its folder unwritable, ...).
+  void open();
+  // Starts the integrity check of the file open() found, on a thread and connection of its
+  // own, and then `read_beside` there. A new file has nothing to check.
+  void start_check(beside_fn read_beside = {});
+  // Blocks until the check has ended (off the I/O threads: it reads every page).
+  void await_check() const;
+  // Takes the check's finding. When it (or `unreadable`: a read that found the file corrupt)
+  // says the file is damaged, the file is moved aside and a fresh one opened: false, and
+  // whatever was read from the old one must go.
   bool confirm_intact(std::optional<std::string> unreadable = std::nullopt);
   bool is_open() const { return conn_ != nullptr; }
   db::connection& conn() { return *conn_; }
@@ -75,6 +79,7 @@ class database {
   const std::int64_t wal_bound_bytes_;
   std::unique_ptr<db::connection> conn_;
   std::unique_ptr<db::repository> repo_;
+  bool found_file_ = false;  // open() opened an existing, sound-looking file
   std::future<std::optional<std::string>> check_;
   std::optional<std::pair<std::string, std::string>> corruption_;
   store_health health_;

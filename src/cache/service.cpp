@@ -2,7 +2,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/log/trivial.hpp>
 #include <chrono>
+#include <utility>
 
 #include "cache/database.hpp"
 #include "cache/executors.hpp"
@@ -39,36 +41,83 @@ service::~service() {
   ex_->pool.join();  // running scans stop at their next read; none outlives the parts it uses
 }
 
-void service::open() {
+void service::open(integrity_check when) {
+  db_->open();
   // The fingerprints are the refresh's, not the reads': they load on the check's thread.
-  db_->open([this](db::connection& c) { store_->load_fingerprints(c); });
-  std::optional<std::string> unreadable;
+  auto fingerprints = [this](db::connection& c) { store_->load_fingerprints(c); };
+  bool wait = when == integrity_check::before_reads;
+  if (wait) db_->start_check(fingerprints);  // beside the load: the two overlap
   try {
-    store_->load();  // while the integrity check runs
+    store_->load();
   } catch (const db::db_error& e) {
     if (!db::is_corruption(e)) throw;
-    unreadable = e.what();
+    unreadable_ = e.what();
   }
+  if (!wait) db_->start_check(fingerprints);  // after it: the load has every core to itself
+  // A file the load could not read is not served: it is swapped before the first read.
+  if (wait || unreadable_) confirm(std::exchange(unreadable_, std::nullopt));
+}
+
+// On the opening thread, or on the write strand with every write queued behind it.
+void service::confirm(std::optional<std::string> unreadable) {
   if (!db_->confirm_intact(std::move(unreadable))) {  // the fresh file: nothing yet
     store_->load();
     store_->load_fingerprints(db_->conn());
   }
+  writable_ = true;
 }
 
 void service::start(const start_options& o) {
   started_ = o;
+  if (writable_) return start_parts();
+  // The wait blocks a pool thread (nothing else runs there yet), never an I/O thread; the
+  // finding is then taken on the write strand, ahead of the writes queued meanwhile.
+  asio::post(ex_->pool, [this] {
+    db_->await_check();
+    asio::post(ex_->write_strand, [this] { confirm_then_start(); });
+  });
+}
+
+void service::confirm_then_start() {
+  try {
+    confirm(std::exchange(unreadable_, std::nullopt));
+  } catch (const std::exception& e) {
+    auto why = "cannot make a new cache database at " + config().db_path.string() + " after finding the old one damaged (" +
+               e.what() + "); free some disk space or check the folder's permissions, then start projcache again";
+    BOOST_LOG_TRIVIAL(error) << why;
+    deferred_.clear();  // not run: there is no file to write to
+    if (started_.on_fatal) started_.on_fatal(why);
+    return;
+  }
+  start_parts();
+  for (auto& write : std::exchange(deferred_, {})) write();
+}
+
+void service::start_parts() {
+  std::lock_guard lk(run_mu_);
+  if (stopped_) return;
   job_->start();
-  if (o.watch) watcher_->start();
-  if (o.marketplace) market_->start();
+  if (started_.watch) watcher_->start();
+  if (started_.marketplace) market_->start();
   // The first pass waits for start-up's refresh to settle; then hourly.
-  if (o.housekeeping) upkeep_->start(std::chrono::minutes(2), std::chrono::hours(1));
+  if (started_.housekeeping) upkeep_->start(std::chrono::minutes(2), std::chrono::hours(1));
 }
 
 void service::stop() {
+  std::lock_guard lk(run_mu_);
+  stopped_ = true;
   job_->stop();
   watcher_->stop();
   market_->stop();
   upkeep_->stop();
+}
+
+void service::when_writable(std::function<void()> write) {
+  if (writable_) return write();
+  asio::post(ex_->write_strand, [this, write = std::move(write)]() mutable {
+    if (writable_) return write();
+    deferred_.push_back(std::move(write));
+  });
 }
 
 const settings& service::config() const { return store_->config(); }
@@ -85,7 +134,8 @@ db::page_result<db::marketplace_row> service::marketplace(const std::optional<st
 }
 
 void service::note_read(const std::optional<std::string>& project_id) {
-  if (reads_->count_read(project_id)) job_->refresh_project(*project_id, false, nullptr);
+  if (reads_->count_read(project_id))
+    when_writable([this, id = *project_id] { job_->refresh_project(id, false, nullptr); });
 }
 
 service_figures service::figures(bool with_file_sizes) const {
@@ -108,31 +158,39 @@ service_figures service::figures(bool with_file_sizes) const {
 bool service::ready() const { return job_->ready(); }
 
 void service::async_refresh(std::optional<std::string> project_id, bool force, done_fn<refresh_result> done) {
-  if (project_id) return job_->refresh_project(*project_id, force, std::move(done));
-  if (force && started_.marketplace) market_->fetch_now(nullptr);
-  job_->refresh_all(force, std::move(done));
+  when_writable([this, id = std::move(project_id), force, done = std::move(done)]() mutable {
+    if (id) return job_->refresh_project(*id, force, std::move(done));
+    if (force && started_.marketplace) market_->fetch_now(nullptr);
+    job_->refresh_all(force, std::move(done));
+  });
 }
 
 void service::async_invalidate(std::optional<std::string> project_id, done_fn<std::int64_t> done) {
-  asio::post(ex_->write_strand, [this, id = std::move(project_id), done = std::move(done)] {
-    done(store_->invalidate(id));
+  when_writable([this, id = std::move(project_id), done = std::move(done)]() mutable {
+    asio::post(ex_->write_strand, [this, id = std::move(id), done = std::move(done)] { done(store_->invalidate(id)); });
   });
 }
 
 void service::async_register(std::filesystem::path path, done_fn<register_outcome> done) {
-  job_->register_project(std::move(path), std::move(done));
+  when_writable([this, path = std::move(path), done = std::move(done)]() mutable {
+    job_->register_project(std::move(path), std::move(done));
+  });
 }
 
 void service::async_forget(std::string project_id, done_fn<forget_outcome> done) {
-  job_->forget_project(project_id, std::move(done));
+  when_writable([this, id = std::move(project_id), done = std::move(done)]() mutable {
+    job_->forget_project(id, std::move(done));
+  });
 }
 
 void service::async_clear(bool rescan, done_fn<std::optional<refresh_result>> done) {
-  job_->clear(rescan, std::move(done));
+  when_writable([this, rescan, done = std::move(done)]() mutable { job_->clear(rescan, std::move(done)); });
 }
 
 void service::async_compact(done_fn<compact_outcome> done) {
-  asio::post(ex_->write_strand, [this, done = std::move(done)] { done(upkeep_->compact()); });
+  when_writable([this, done = std::move(done)]() mutable {
+    asio::post(ex_->write_strand, [this, done = std::move(done)] { done(upkeep_->compact()); });
+  });
 }
 
 service::parts service::internals() {

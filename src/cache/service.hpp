@@ -5,11 +5,14 @@
 // values it answers with (queries.hpp, snapshot.hpp, refresh_types.hpp, settings.hpp), so a
 // change inside the cache never reaches a handler. serve, the CLI one-shots, the benchmarks and
 // the tests all build it the same way.
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cache/http_get.hpp"
 #include "cache/queries.hpp"
@@ -50,6 +53,16 @@ struct service_figures {
 // What start() sets going; a one-shot command starts nothing and asks for one refresh.
 struct start_options {
   bool watch = true, marketplace = true, housekeeping = true;
+  // After open(beside_serving): the check found the file damaged and no fresh one could be
+  // made (a full disk, ...). Nothing is started and no write runs; this says why, to stop.
+  std::function<void(const std::string&)> on_fatal;
+};
+
+// When open() learns whether the file's pages are sound (PRAGMA quick_check, about 150 ms of
+// CPU at 50,000 artifacts).
+enum class integrity_check {
+  before_reads,    // open() waits for it: a one-shot reads and writes right after
+  beside_serving,  // serve: reads start at once from what was loaded; start() takes the finding
 };
 
 class service {
@@ -64,11 +77,14 @@ class service {
   service(const service&) = delete;
   service& operator=(const service&) = delete;
 
-  // Opens the store (a corrupt one is moved aside and rebuilt) and loads the read model. Throws
-  // when the database cannot be opened at all.
-  void open();
+  // Opens the store (a file that is not a database is moved aside and rebuilt) and loads the
+  // read model. Throws when the database cannot be opened at all. With beside_serving the
+  // integrity check runs on after it: until start() has its finding, the loaded rows are
+  // served and every write waits; a file found damaged then is moved aside and rebuilt, and the
+  // reads see an empty cache (a new generation) until the first refresh fills it again.
+  void open(integrity_check when = integrity_check::before_reads);
   // The first full refresh, then the background schedule, the watcher, the marketplace and
-  // housekeeping, as `o` asks.
+  // housekeeping, as `o` asks; after open(beside_serving), once the check has ended.
   void start(const start_options& o = {});
   // No new work; running scans are abandoned, waiters still get an answer.
   void stop();
@@ -117,6 +133,13 @@ class service {
   parts internals();
 
  private:
+  void confirm(std::optional<std::string> unreadable);
+  void confirm_then_start();
+  void start_parts();
+  // Runs a write now, or, while the integrity check is still out, queued on the write strand
+  // until it is in (bounded by the connections: each waits for its answer).
+  void when_writable(std::function<void()> write);
+
   // In the order they are built: each is given only those above it.
   std::unique_ptr<executors> ex_;
   std::unique_ptr<read_model> reads_;
@@ -127,7 +150,14 @@ class service {
   std::unique_ptr<refresh_job> job_;
   std::unique_ptr<cache::watcher> watcher_;
   std::unique_ptr<marketplace_fetcher> market_;
-  start_options started_{false, false, false};
+  start_options started_{false, false, false, {}};
+  std::optional<std::string> unreadable_;  // what open()'s load found, for the late confirm
+  // Set once the check's finding is in; deferred_ is the write strand's.
+  std::atomic<bool> writable_{false};
+  std::vector<std::function<void()>> deferred_;
+  // start_parts() and stop() may race (a SIGTERM while the check runs): one at a time.
+  std::mutex run_mu_;
+  bool stopped_ = false;
 };
 
 }  // namespace projcache::cache

@@ -83,7 +83,9 @@ void store::load() {
     std::lock_guard lk(registered_mu_);
     registered_ = std::move(registered);
   }
-  reads_.install(build_snapshot(std::move(entries), 1));
+  // A later generation than anything served before: a reload (the file was swapped while
+  // serving) must not match a body cached from the old one.
+  reads_.install(build_snapshot(std::move(entries), reads_.current()->generation + 1));
   reads_.set_marketplace(db_.marketplace_listings());
   // Loading freed many short-lived rows among the long-lived ones: give the holes back.
   platform::release_free_memory();

@@ -1,7 +1,9 @@
 // What a restart must not hide: edits made while the server was down.
 #include <boost/test/unit_test.hpp>
 #include <csignal>
+#include <fstream>
 
+#include "db/connection.hpp"
 #include "server_fixture.hpp"
 
 using namespace projcache::test;
@@ -42,6 +44,38 @@ BOOST_AUTO_TEST_CASE(an_edit_made_while_the_server_was_down_shows_up_after_a_res
   BOOST_TEST(drift_of(srv, srv.w.app_id, canvas) == "modified");
   // An unchanged project was verified too, and stays as it was.
   BOOST_TEST(srv.get_json("/api/v1/cache/projects/" + url_encode(srv.w.web_id))["artifact_count"].as_int64() == 2);
+}
+
+// The port opens before the integrity check ends (it reads every page): a file damaged where
+// the start-up load does not read is found by the check after the ready line, moved aside and
+// rebuilt from disk, and the server serves on.
+BOOST_AUTO_TEST_CASE(a_file_found_damaged_after_the_ready_line_is_rebuilt) {
+  live_server srv;
+  auto before = srv.get_json("/api/v1/cache/status").at("total_artifacts").as_int64();
+  BOOST_REQUIRE(srv.proc->stop(SIGTERM) == 0);
+  auto db = srv.w.home / "cache/projcache.db";
+  std::int64_t page = 0, root = 0;
+  {
+    projcache::db::connection c(db.string());
+    page = c.query_int("PRAGMA page_size");
+    root = c.query_int("SELECT rootpage FROM sqlite_master WHERE name = 'file_fingerprints'");
+  }
+  {
+    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>((root - 1) * page));
+    std::string junk(static_cast<std::size_t>(page), '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  srv.proc = std::make_unique<server_process>(std::vector<std::string>{}, srv.env);
+  ws_client c(srv.port());
+  c.send(R"({"op":"subscribe","since":0,"types":["cache_rebuilt"]})");
+  BOOST_REQUIRE(c.read_json().at("op").as_string() == "subscribed");
+  auto ev = c.read_json(std::chrono::seconds(60)).as_object();
+  auto moved = std::string(ev["details"].at("moved_aside").as_string());
+  BOOST_TEST(moved.find("projcache.db.corrupt-") != std::string::npos);
+  BOOST_TEST(fs::exists(moved));
+  BOOST_REQUIRE(eventually([&] { return srv.get("/readyz").status == 200; }));
+  BOOST_TEST(srv.get_json("/api/v1/cache/status").at("total_artifacts").as_int64() == before);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

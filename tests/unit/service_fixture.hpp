@@ -110,10 +110,10 @@ struct service {
   event_recorder rec{bus};
   std::vector<std::thread> threads;
 
-  explicit service(cache::settings s) {
+  explicit service(cache::settings s, cache::integrity_check when = cache::integrity_check::before_reads) {
     s.scan_threads = 2;
     svc = std::make_unique<cache::service>(ioc, s, bus);
-    svc->open();
+    svc->open(when);
     auto parts = svc->internals();
     ex = &parts.ex;
     reads = &parts.reads;

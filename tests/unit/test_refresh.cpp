@@ -1,6 +1,8 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 
+#include "common/time_format.hpp"
+#include "db/connection.hpp"
 #include "db/store.hpp"
 #include "service_fixture.hpp"
 
@@ -268,6 +270,74 @@ BOOST_AUTO_TEST_CASE(damaged_pages_found_beside_the_load_are_rebuilt) {
   BOOST_REQUIRE(wait_until([&] { return svc.job->ready(); }));
   BOOST_TEST(svc.reads->status().total_artifacts == artifacts);
   BOOST_TEST(!db::integrity_problem(db).has_value());  // the new file is sound
+}
+
+// As serve opens it: the loaded rows are read at once, while the integrity check still runs;
+// a write asked for meanwhile waits for the check's finding, then runs.
+BOOST_AUTO_TEST_CASE(a_serving_start_reads_at_once_and_writes_after_the_check) {
+  std::int64_t artifacts = 0;
+  {
+    service svc(s);
+    svc.refresh_all(false);
+    artifacts = svc.reads->status().total_artifacts;
+  }
+  service svc(s, cache::integrity_check::beside_serving);
+  BOOST_TEST(svc.reads->status().total_artifacts == artifacts);
+  BOOST_TEST(!svc.db->corruption().has_value());
+  std::promise<std::int64_t> invalidated;
+  svc.svc->async_invalidate(w.app_id, [&](std::int64_t n) { invalidated.set_value(n); });
+  auto answer = invalidated.get_future();
+  svc.on_strand([] {});  // the write strand has taken the request: it is queued, not run
+  BOOST_TEST((answer.wait_for(std::chrono::seconds(0)) == std::future_status::timeout));
+  BOOST_TEST(!svc.reads->is_stale(*svc.reads->project(w.app_id), now_micros()));
+  svc.svc->start(cache::start_options{false, false, false, {}});
+  BOOST_TEST(answer.get() == 1);
+  BOOST_TEST(svc.reads->is_stale(*svc.reads->project(w.app_id), now_micros()));
+  BOOST_REQUIRE(wait_until([&] { return svc.job->ready(); }));
+  BOOST_TEST(svc.rec.of("cache_rebuilt").empty());
+}
+
+// The same start on a file damaged where the load does not read (the fingerprints' table): its
+// rows are served until the check says so; then the file is swapped for a fresh one under a new
+// generation (no body cached from the old one matches again), and the writes queued meanwhile
+// land in the new file.
+BOOST_AUTO_TEST_CASE(a_serving_start_swaps_a_damaged_file_before_any_write) {
+  std::int64_t artifacts = 0;
+  {
+    service svc(s);
+    svc.refresh_all(false);
+    artifacts = svc.reads->status().total_artifacts;
+  }
+  BOOST_REQUIRE(!fs::exists(db.string() + "-wal"));
+  std::int64_t page = 0, root = 0;
+  {
+    db::connection c(db.string());
+    page = c.query_int("PRAGMA page_size");
+    root = c.query_int("SELECT rootpage FROM sqlite_master WHERE name = 'file_fingerprints'");
+  }
+  {
+    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>((root - 1) * page));
+    std::string junk(static_cast<std::size_t>(page), '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  service svc(s, cache::integrity_check::beside_serving);
+  BOOST_REQUIRE(!svc.db->corruption().has_value());  // not known yet: the rows are served
+  BOOST_TEST(svc.reads->status().total_artifacts == artifacts);
+  auto loaded = svc.reads->current()->generation;
+  std::promise<cache::refresh_result> refreshed;
+  svc.svc->async_refresh(std::nullopt, true, [&](cache::refresh_result r) { refreshed.set_value(std::move(r)); });
+  svc.svc->start(cache::start_options{false, false, false, {}});
+  auto r = refreshed.get_future().get();
+  BOOST_TEST(r.projects_refreshed == 3);
+  BOOST_REQUIRE(svc.db->corruption().has_value());
+  BOOST_TEST(fs::exists(svc.db->corruption()->first));
+  BOOST_TEST(svc.reads->current()->generation > loaded);
+  BOOST_TEST(svc.reads->status().total_artifacts == artifacts);
+  BOOST_REQUIRE(wait_until([&] { return !svc.rec.of("cache_rebuilt").empty(); }));
+  BOOST_TEST(!db::integrity_problem(db).has_value());  // the new file is sound
+  db::connection c(db.string());
+  BOOST_TEST(c.query_int("SELECT COUNT(*) FROM artifacts") == artifacts);  // written there, not to the old one
 }
 
 // Writes reach readers in batches; a project's events and a refresh's answer must still never
