@@ -50,7 +50,14 @@ void database::connect() {
   repo_ = std::make_unique<db::repository>(*conn_);
 }
 
+void database::map_for_load() { conn_->set_mmap_size(db::whole_file_map_bytes); }
+
 bool database::confirm_intact(std::optional<std::string> unreadable) {
+  // Every page was read once, through the map; from now on, page by page as written.
+  try {
+    conn_->set_mmap_size(0);
+  } catch (const std::exception&) {  // the map stays until the connection closes: only RSS
+  }
   std::optional<std::string> why = std::move(unreadable);
   if (check_.valid()) {
     auto found = check_.get();

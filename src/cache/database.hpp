@@ -46,6 +46,9 @@ class database {
   // says the file is damaged, the file is moved aside and a fresh one opened: false, and
   // whatever was read from the old one must go.
   bool confirm_intact(std::optional<std::string> unreadable = std::nullopt);
+  // The file read through a memory map, for the load; confirm_intact() ends it, off the way to
+  // the ready line (unmapping tens of megabytes takes milliseconds).
+  void map_for_load();
   bool is_open() const { return conn_ != nullptr; }
   db::connection& conn() { return *conn_; }
   db::repository& repo() { return *repo_; }

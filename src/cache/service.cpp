@@ -47,6 +47,7 @@ void service::open(integrity_check when) {
   auto fingerprints = [this](db::connection& c) { store_->load_fingerprints(c); };
   bool wait = when == integrity_check::before_reads;
   if (wait) db_->start_check(fingerprints);  // beside the load: the two overlap
+  db_->map_for_load();  // every page is read once: through a map (confirm() ends it)
   try {
     store_->load();
   } catch (const db::db_error& e) {

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "cache/util.hpp"
+#include "common/parallel.hpp"
 
 namespace projcache::cache {
 
@@ -68,16 +69,59 @@ void append(artifact_index& idx, artifact_ref a) {
   idx.outdated_flags.push_back(a->is_outdated ? 1 : 0);
 }
 
-std::shared_ptr<const artifact_index> index_of(const std::vector<project_ptr>& projects) {
-  std::vector<artifact_ref> items;
+// Each artifact with its lower name's interned id and that name's rank among the distinct
+// names: a thousand projects share a few dozen names, so the sort compares integers and looks
+// at ids only among equal names. The order is ref_less's: (lower name, id).
+struct keyed_ref {
+  std::uint32_t rank, name_id;
+  artifact_ref a;
+  bool operator<(const keyed_ref& o) const { return rank != o.rank ? rank < o.rank : a->id < o.a->id; }
+};
+
+std::vector<keyed_ref> keyed_items(const std::vector<project_ptr>& projects) {
+  std::vector<keyed_ref> items;
   std::size_t total = 0;
   for (auto& p : projects) total += p->artifacts.size();
   items.reserve(total);
+  std::unordered_map<const std::string*, std::uint32_t> id_of_text;  // names are interned texts
+  std::unordered_map<std::uint32_t, std::string> distinct;
   for (auto& p : projects)
-    for (auto& a : p->artifacts) items.push_back(a.get());
-  std::sort(items.begin(), items.end(), ref_less);
+    for (auto& a : p->artifacts) {
+      auto [it, added] = id_of_text.try_emplace(&*a->name, 0);
+      if (added) {
+        it->second = interner().id_of(*a->name);
+        distinct.try_emplace(it->second, ascii_lower(*a->name));
+      }
+      items.push_back({0, it->second, a.get()});
+    }
+  std::vector<std::pair<const std::string*, std::uint32_t>> names;
+  for (auto& [id, lower] : distinct) names.emplace_back(&lower, id);
+  std::sort(names.begin(), names.end(), [](auto& x, auto& y) { return *x.first < *y.first; });
+  std::unordered_map<std::uint32_t, std::uint32_t> rank_of;
+  for (std::uint32_t r = 0; r < names.size(); ++r) rank_of[names[r].second] = r;
+  for (auto& k : items) k.rank = rank_of[k.name_id];
+  return items;
+}
+
+std::shared_ptr<const artifact_index> index_of(const std::vector<project_ptr>& projects) {
+  auto items = keyed_items(projects);
+  // In two halves on two threads, then merged: this is on the way to a start's ready line.
+  std::size_t parts = items.size() < 4096 || load_parts() < 2 ? 1 : 2, half = items.size() / 2;
+  run_in_parallel(parts, [&](std::size_t i) {
+    auto from = items.begin() + static_cast<std::ptrdiff_t>(i == 0 || parts == 1 ? 0 : half);
+    auto to = parts == 1 || i == 1 ? items.end() : items.begin() + static_cast<std::ptrdiff_t>(half);
+    std::sort(from, to);
+  });
+  if (parts == 2) std::inplace_merge(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(half), items.end());
   auto idx = std::make_shared<artifact_index>();
-  for (auto a : items) append(*idx, a);
+  idx->items.reserve(items.size());
+  idx->name_ids.reserve(items.size());
+  idx->outdated_flags.reserve(items.size());
+  for (auto& k : items) {
+    idx->items.push_back(k.a);
+    idx->name_ids.push_back(k.name_id);
+    idx->outdated_flags.push_back(k.a->is_outdated ? 1 : 0);
+  }
   return finish_index(std::move(idx));
 }
 }  // namespace

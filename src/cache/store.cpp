@@ -10,6 +10,7 @@
 #include "cache/database.hpp"
 #include "cache/read_model.hpp"
 #include "cache/util.hpp"
+#include "common/parallel.hpp"
 #include "db/connection.hpp"
 #include "db/error.hpp"
 #include "db/fingerprint_rows.hpp"
@@ -53,30 +54,67 @@ store::~store() {
   }
 }
 
-void store::load() {
-  // Every page is read once: through a map while loading, then page by page again.
-  struct mapped {
-    db::connection& c;
-    explicit mapped(db::connection& conn) : c(conn) { c.set_mmap_size(db::whole_file_map_bytes); }
-    ~mapped() {
-      try {
-        c.set_mmap_size(0);
-      } catch (const std::exception&) {  // the map stays until the connection closes: only RSS
-      }
+namespace {
+// One part's rows by project. Rows come in table order, in which a project's rows are mostly
+// next to each other: the map is looked up only when the project changes.
+using rows_by_project = std::unordered_map<std::string, std::vector<artifact_ptr>>;
+
+void read_part(db::repository& repo, db::rowid_range part, rows_by_project& out) {
+  std::vector<artifact_ptr>* rows = nullptr;
+  shared_text project;
+  repo.for_each_artifact(part, [&](db::artifact_row&& a) {
+    if (!rows || !(a.project_id == project)) {
+      project = a.project_id;
+      rows = &out[*project];
     }
-  } map(db_.conn());
+    rows->push_back(std::make_shared<const db::artifact_row>(std::move(a)));
+  });
+}
+
+// Every artifact row, read in parts on as many threads (the first on `main`, the others each on
+// a read-only connection of their own), each through a map of the whole file.
+rows_by_project read_artifacts(db::connection& main, const std::string& path) {
+  auto parts = db::repository(main).artifact_parts(load_parts());
+  std::vector<rows_by_project> got(parts.size());
+  run_in_parallel(parts.size(), [&](std::size_t i) {
+    if (i == 0) {
+      db::repository repo(main);
+      return read_part(repo, parts[0], got[0]);
+    }
+    db::connection c(path, db::connection::mode::read_only);
+    c.set_mmap_size(db::whole_file_map_bytes);
+    db::repository repo(c);
+    read_part(repo, parts[i], got[i]);
+  });
+  if (got.empty()) return {};
+  for (std::size_t i = 1; i < got.size(); ++i)
+    for (auto& [id, rows] : got[i]) {
+      auto& into = got[0][id];  // a project may straddle two parts
+      into.insert(into.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
+    }
+  return std::move(got[0]);
+}
+
+// The projects' entries (each sorts its rows and counts them), built in parts too.
+std::vector<project_ptr> entries_of(std::vector<db::project_row> projects, rows_by_project& rows) {
+  std::vector<project_ptr> out(projects.size());
+  std::vector<std::vector<artifact_ptr>*> theirs;
+  theirs.reserve(projects.size());
+  for (auto& p : projects) theirs.push_back(&rows[p.id]);  // one thread touches the map
+  std::size_t parts = projects.size() < 64 ? 1 : load_parts();
+  run_in_parallel(parts, [&](std::size_t part) {
+    for (std::size_t i = part; i < projects.size(); i += parts)
+      out[i] = make_project_entry(std::move(projects[i]), std::move(*theirs[i]));
+  });
+  return out;
+}
+}  // namespace
+
+void store::load() {
   staged_.clear();
   pending_touches_.clear();
-  std::unordered_map<std::string, std::vector<artifact_ptr>> by_project;
-  db_.repo().for_each_artifact([&](db::artifact_row&& a) {
-    auto& rows = by_project[*a.project_id];
-    rows.push_back(std::make_shared<const db::artifact_row>(std::move(a)));
-  });
-  std::vector<project_ptr> entries;
-  for (auto& p : db_.repo().all_projects()) {
-    auto id = p.id;
-    entries.push_back(make_project_entry(std::move(p), std::move(by_project[id])));
-  }
+  auto by_project = read_artifacts(db_.conn(), settings_.db_path.string());
+  auto entries = entries_of(db_.repo().all_projects(), by_project);
   {
     std::vector<fs::path> registered;
     for (auto& p : db_.repo().registered_projects()) registered.emplace_back(p);

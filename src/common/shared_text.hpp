@@ -68,7 +68,7 @@ class shared_text {
   };
   struct front_cache;
   static rep* intern(std::string_view s);
-  static rep* intern_locked(std::string_view s);
+  static rep* intern_locked(std::string_view s, std::size_t hash);
   static const std::string& empty_text() noexcept {
     static const std::string e;
     return e;

@@ -40,7 +40,10 @@ class repository {
                                            std::int64_t limit);
   // Every artifact, one at a time and in no particular order: loading 50,000 never holds them
   // all twice.
-  void for_each_artifact(const std::function<void(artifact_row&&)>& f);
+  // The artifacts' rowids in `parts` runs of about equal length (fewer when there are fewer
+  // rows), which for_each_artifact reads in table order, each on any connection.
+  std::vector<rowid_range> artifact_parts(std::size_t parts);
+  void for_each_artifact(rowid_range part, const std::function<void(artifact_row&&)>& f);
   void upsert_artifacts(const std::vector<artifact_row>& rows);
   void delete_artifacts(const std::vector<std::string>& ids);
   std::int64_t count_artifacts();

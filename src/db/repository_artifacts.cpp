@@ -1,5 +1,7 @@
 #include "db/repository.hpp"
 
+#include <algorithm>
+
 namespace projcache::db {
 
 namespace {
@@ -13,23 +15,23 @@ constexpr const char* artifact_select =
 artifact_row read_artifact(statement& st) {
   artifact_row a;
   a.id = st.text(0);
-  a.project_id = st.text(1);
-  a.name = st.text(2);
-  a.type = st.text(3);
+  a.project_id = st.view(1);
+  a.name = st.view(2);
+  a.type = st.view(3);
   a.source = st.shared(4);
   a.deployed_version = st.shared(5);
   a.upstream_version = st.shared(6);
   a.is_outdated = st.int64(7) != 0;
   a.local_modified = st.int64(8) != 0;
-  a.created_at = parse_time(st.text(9)).value_or(0);
-  a.updated_at = parse_time(st.text(10)).value_or(0);
-  a.profile_root = st.text(11);
+  a.created_at = parse_time(st.view(9)).value_or(0);
+  a.updated_at = parse_time(st.view(10)).value_or(0);
+  a.profile_root = st.view(11);
   a.from_collection = st.shared(12);
   a.artifact_path = st.shared(13);
   a.deployed_hash = st.shared(14);
   a.local_hash = st.shared(15);
   a.collection_hash = st.shared(16);
-  a.drift = st.text(17);
+  a.drift = st.view(17);
   a.deployed_at = st.shared(18);
   a.description = st.shared(19);
   a.tags = st.shared(20);
@@ -89,10 +91,23 @@ page_result<artifact_row> repository::list_artifacts(const artifact_filter& f, s
   return out;
 }
 
-void repository::for_each_artifact(const std::function<void(artifact_row&&)>& f) {
+std::vector<rowid_range> repository::artifact_parts(std::size_t parts) {
+  auto st = c_.prepare_cached("SELECT min(rowid), max(rowid) FROM artifacts");
+  st->step();
+  std::vector<rowid_range> out;
+  if (st->is_null(0)) return out;
+  std::int64_t lo = st->int64(0), hi = st->int64(1);
+  auto n = std::clamp<std::int64_t>(static_cast<std::int64_t>(parts), 1, hi - lo + 1);
+  std::int64_t step = (hi - lo + 1 + n - 1) / n;
+  for (std::int64_t first = lo; first <= hi; first += step) out.push_back({first, std::min(hi, first + step - 1)});
+  return out;
+}
+
+void repository::for_each_artifact(rowid_range part, const std::function<void(artifact_row&&)>& f) {
   // In the table's order: an ORDER BY here walked an index, looked each row up and sorted them
   // all in a temporary B-tree, most of the load's time, for an order the caller sets anyway.
-  auto st = c_.prepare_cached(artifact_select);
+  auto st = c_.prepare_cached(std::string(artifact_select) + " WHERE a.rowid BETWEEN ? AND ?");
+  st->bind_all(part.first, part.last);
   while (st->step()) f(read_artifact(*st));
 }
 

@@ -44,6 +44,8 @@ class statement {
   std::int64_t int64(int col) const;
   double real(int col) const;
   std::string text(int col) const;
+  // The column's text where SQLite holds it: valid until the next step or reset.
+  std::string_view view(int col) const;
   std::optional<std::string> opt_text(int col) const;
   std::optional<std::int64_t> opt_int64(int col) const;
   // A nullable text column, interned (no temporary copy).

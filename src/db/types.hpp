@@ -36,6 +36,11 @@ struct artifact_row {
   shared_text description, tags, aliases, metadata_json;
 };
 
+// Rows of a rowid table from `first` to `last` (both included): a part of it read on its own.
+struct rowid_range {
+  std::int64_t first = 0, last = -1;
+};
+
 struct fingerprint_row {
   std::string path;
   std::int64_t size = 0, mtime_ns = 0, inode = 0;

@@ -49,6 +49,25 @@ BOOST_AUTO_TEST_CASE(texts_nobody_holds_are_swept) {
   BOOST_TEST(shared_text::pool_size() <= 2 * 5000u + 1024u);
 }
 
+// A thread's front cache holds references in advance and gives back what it did not hand out
+// when the thread ends: texts still held elsewhere outlive any sweep (ASan would see a freed
+// one read), and the rest can go.
+BOOST_AUTO_TEST_CASE(a_finished_threads_texts_stay_valid_while_held) {
+  std::vector<shared_text> kept, dropped;
+  std::thread([&] {
+    for (int i = 0; i < 1000; ++i) {
+      kept.emplace_back("credit kept " + std::to_string(i % 7));
+      dropped.emplace_back("credit dropped " + std::to_string(i % 7));
+    }
+  }).join();
+  dropped.clear();
+  for (int i = 0; i < 50000; ++i) shared_text churn("churn " + std::to_string(i));  // sweeps run
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < kept.size(); ++i) wrong += kept[i] == "credit kept " + std::to_string(i % 7) ? 0 : 1;
+  BOOST_TEST(wrong == 0u);
+  BOOST_TEST(&*kept[0] == &*shared_text("credit kept 0"));  // still the pool's one copy
+}
+
 BOOST_AUTO_TEST_CASE(threads_intern_copy_and_drop_together) {
   std::vector<std::thread> threads;
   std::vector<int> ok(4, 0);

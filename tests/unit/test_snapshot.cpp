@@ -5,6 +5,7 @@
 #include <random>
 
 #include "cache/snapshot.hpp"
+#include "common/ascii.hpp"
 
 using namespace projcache;
 using namespace projcache::cache;
@@ -117,6 +118,24 @@ BOOST_AUTO_TEST_CASE(a_batch_equals_the_snapshot_built_from_scratch) {
     snap = next;
   }
   BOOST_TEST(next_id > 30);
+}
+
+// A start-up's index is sorted in parts and merged (over 4,096 artifacts): still in (lower
+// name, id) order, and a batch published on it agrees with it.
+BOOST_AUTO_TEST_CASE(a_large_index_is_in_name_then_id_order) {
+  world_gen gen;
+  std::vector<project_ptr> all;
+  for (int i = 0; i < 3000; ++i) all.push_back(gen.fresh("p" + std::to_string(i)));
+  auto snap = build_snapshot(all, 1);
+  const auto& items = snap->artifacts->items;
+  BOOST_REQUIRE(items.size() > 4096u);
+  auto key = [](artifact_ref a) { return std::pair(ascii_lower(*a->name), a->id); };
+  std::size_t out_of_order = 0;
+  for (std::size_t i = 1; i < items.size(); ++i) out_of_order += key(items[i - 1]) < key(items[i]) ? 0 : 1;
+  BOOST_TEST(out_of_order == 0u);
+  project_changes batch{{"p7", gen.refreshed(*snap->projects.at("p7"))}, {"new", gen.fresh("new")}, {"p9", nullptr}};
+  auto next = with_projects(*snap, batch);
+  check_equal(*next, *from_scratch(*next));
 }
 
 BOOST_AUTO_TEST_CASE(an_unchanged_index_is_shared) {
