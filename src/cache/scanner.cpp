@@ -181,7 +181,7 @@ class project_reader {
     const shared_text root_text = root;
     for (auto& e : **entries) {
       db::artifact_row a;
-      a.id = out_.id + ":" + root + ":" + e.artifact_type + ":" + e.artifact_name;
+      a.id = out_.id + ":" + root + ":" + *e.artifact_type + ":" + *e.artifact_name;
       a.project_id = project_id_;
       a.profile_root = root_text;
       if (auto err = read_entry(e, root_dir, deployed_file, a)) return err;
@@ -206,14 +206,14 @@ class project_reader {
     keep_or_set(a, prev, &db::artifact_row::type, e.artifact_type);
     keep_or_set(a, prev, &db::artifact_row::from_collection, e.from_collection.value_or("default"));
     keep_or_set(a, prev, &db::artifact_row::artifact_path,
-                strip_slashes(e.artifact_path.value_or(default_artifact_path(e.artifact_type, e.artifact_name))));
+                strip_slashes(e.artifact_path.value_or(default_artifact_path(*e.artifact_type, *e.artifact_name))));
     keep_or_set(a, prev, &db::artifact_row::deployed_at, e.deployed_at);
     if (!safe_relative_path(*a.artifact_path))
       return read_error{deployed_file.string(), e.line, "artifact_path '" + *a.artifact_path + "' leaves the profile root",
                         false};
 
     artifact_hashes h;
-    h.deployed = e.content_hash ? e.content_hash : e.collection_sha;
+    h.deployed = (e.content_hash ? e.content_hash : e.collection_sha).optional();
     fs::path local_path = root_dir / *a.artifact_path;
     h.local = ctx_.hasher.hash(local_path, ctx_.cancel);
 

@@ -231,9 +231,9 @@ read_result<std::vector<deployed_entry>> read_deployed(const fs::path& file) {
       e.line = line_of(el);
       e.artifact_name = req_string(*t, "artifact_name", e.line);
       e.artifact_type = req_string(*t, "artifact_type", e.line);
-      if (e.artifact_name.empty()) throw bad_content{e.line, "'artifact_name' is empty"};
-      if (!valid_artifact_type(e.artifact_type))
-        throw bad_content{e.line, "unknown artifact type '" + e.artifact_type + "'"};
+      if (e.artifact_name->empty()) throw bad_content{e.line, "'artifact_name' is empty"};
+      if (!valid_artifact_type(*e.artifact_type))
+        throw bad_content{e.line, "unknown artifact type '" + *e.artifact_type + "'"};
       e.from_collection = opt_string(*t, "from_collection");
       e.deployed_at = opt_string(*t, "deployed_at");
       e.artifact_path = opt_string(*t, "artifact_path");

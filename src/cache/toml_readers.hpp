@@ -9,6 +9,8 @@
 
 #include <boost/system/result.hpp>
 
+#include "common/shared_text.hpp"
+
 namespace projcache::cache {
 
 struct read_error {
@@ -42,10 +44,12 @@ struct lock_entry {
 };
 using lock_file = std::map<std::string, lock_entry>;  // "<name>::<type>"
 
+// Kept parsed for every deployed file (deployed_cache): interned texts, since the same names,
+// collections and hashes recur in every project (a sixth of the size of plain strings).
 struct deployed_entry {
-  std::string artifact_name, artifact_type;
-  std::optional<std::string> from_collection, deployed_at, artifact_path;
-  std::optional<std::string> content_hash, collection_sha;
+  shared_text artifact_name, artifact_type;  // never null
+  shared_text from_collection, deployed_at, artifact_path;
+  shared_text content_hash, collection_sha;
   bool local_modifications = false;
   int line = 0;
 };

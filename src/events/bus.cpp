@@ -25,7 +25,9 @@ std::uint64_t bus::publish(const event& e) {
   p->seq = ++seq_;
   p->type = e.type;
   p->project_id = e.project_id;
-  p->json = std::make_shared<const std::string>(to_json(e, p->seq, now_micros()));
+  auto text = to_json(e, p->seq, now_micros());
+  text.shrink_to_fit();  // built by appending, its capacity is up to twice its size: the ring keeps it
+  p->json = std::make_shared<const std::string>(std::move(text));
   event_ptr ev = std::move(p);
   ring_.push_back(ev);
   bytes_ += ev->json->size();
