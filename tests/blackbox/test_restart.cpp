@@ -1,10 +1,9 @@
 // What a restart must not hide: edits made while the server was down.
 #include <boost/test/unit_test.hpp>
 #include <csignal>
-#include <fstream>
 
-#include "db/connection.hpp"
 #include "server_fixture.hpp"
+#include "support/damage.hpp"
 
 using namespace projcache::test;
 namespace json = boost::json;
@@ -54,18 +53,7 @@ BOOST_AUTO_TEST_CASE(a_file_found_damaged_after_the_ready_line_is_rebuilt) {
   auto before = srv.get_json("/api/v1/cache/status").at("total_artifacts").as_int64();
   BOOST_REQUIRE(srv.proc->stop(SIGTERM) == 0);
   auto db = srv.w.home / "cache/projcache.db";
-  std::int64_t page = 0, root = 0;
-  {
-    projcache::db::connection c(db.string());
-    page = c.query_int("PRAGMA page_size");
-    root = c.query_int("SELECT rootpage FROM sqlite_master WHERE name = 'file_fingerprints'");
-  }
-  {
-    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>((root - 1) * page));
-    std::string junk(static_cast<std::size_t>(page), '\x5a');
-    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
-  }
+  damage_table_root(db, "file_fingerprints");
   srv.proc = std::make_unique<server_process>(std::vector<std::string>{}, srv.env);
   ws_client c(srv.port());
   c.send(R"({"op":"subscribe","since":0,"types":["cache_rebuilt"]})");

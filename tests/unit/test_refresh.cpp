@@ -5,6 +5,7 @@
 #include "db/connection.hpp"
 #include "db/store.hpp"
 #include "service_fixture.hpp"
+#include "support/damage.hpp"
 
 using namespace projcache;
 using namespace projcache::test;
@@ -309,18 +310,7 @@ BOOST_AUTO_TEST_CASE(a_serving_start_swaps_a_damaged_file_before_any_write) {
     artifacts = svc.reads->status().total_artifacts;
   }
   BOOST_REQUIRE(!fs::exists(db.string() + "-wal"));
-  std::int64_t page = 0, root = 0;
-  {
-    db::connection c(db.string());
-    page = c.query_int("PRAGMA page_size");
-    root = c.query_int("SELECT rootpage FROM sqlite_master WHERE name = 'file_fingerprints'");
-  }
-  {
-    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>((root - 1) * page));
-    std::string junk(static_cast<std::size_t>(page), '\x5a');
-    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
-  }
+  damage_table_root(db, "file_fingerprints");
   service svc(s, cache::integrity_check::beside_serving);
   BOOST_REQUIRE(!svc.db->corruption().has_value());  // not known yet: the rows are served
   BOOST_TEST(svc.reads->status().total_artifacts == artifacts);
