@@ -30,14 +30,31 @@ std::uint64_t bus::publish(const event& e) {
   p->json = std::make_shared<const std::string>(std::move(text));
   event_ptr ev = std::move(p);
   ring_.push_back(ev);
-  bytes_ += ev->json->size();
+  bytes_ += ev->kept_bytes();
   // The newest is always kept: a client asking since before it gets resync_required.
   while (ring_.size() > capacity_ || (bytes_ > max_bytes_ && ring_.size() > 1)) {
-    bytes_ -= ring_.front()->json->size();
+    bytes_ -= ring_.front()->kept_bytes();
     ring_.pop_front();
   }
   for (auto& [id, h] : handlers_) h(ev);
+  pack_newest();
   return ev->seq;
+}
+
+void bus::pack_newest() {
+  // Every subscriber has the live copy by now; what stays for replay may be smaller.
+  auto& kept = ring_.back();
+  if (kept->json->size() < pack_from_bytes) return;
+  auto packed = packer_.pack(*kept->json);
+  if (!packed) return;
+  auto p = std::make_shared<published_event>();
+  p->seq = kept->seq;
+  p->type = kept->type;
+  p->project_id = kept->project_id;
+  p->packed = std::move(packed);
+  bytes_ -= kept->kept_bytes();
+  bytes_ += p->kept_bytes();
+  kept = std::move(p);
 }
 
 std::pair<std::uint64_t, replay> bus::subscribe(handler h, std::optional<std::uint64_t> since) {

@@ -31,7 +31,9 @@ class bus {
   using handler = std::function<void(const event_ptr&)>;
   // The ring keeps at most ring_capacity events and ring_bytes of their JSON: 10,000 ordinary
   // events (about 300 bytes each) fit many times over, a refresh that changed 17,000 artifacts
-  // (an event of about 1 MB) cannot make it hold gigabytes.
+  // (an event of about 1 MB) cannot make it hold gigabytes. Events of pack_from_bytes or more
+  // are kept deflated (their artifact ids share long prefixes): a cold scan's thousands of
+  // them then cost the ring a fraction of their size.
   explicit bus(std::size_t ring_capacity = 10000, std::size_t ring_bytes = 32u << 20);
 
   std::uint64_t publish(const event& e);
@@ -47,11 +49,14 @@ class bus {
   const std::string& epoch() const { return epoch_; }
 
  private:
+  static constexpr std::size_t pack_from_bytes = 1024;
   replay events_after_locked(std::uint64_t since) const;
+  void pack_newest();
 
   mutable std::mutex mu_;
   std::size_t capacity_, max_bytes_, bytes_ = 0;
   std::deque<event_ptr> ring_;
+  packed_text::packer packer_;
   std::uint64_t seq_ = 0;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, handler> handlers_;

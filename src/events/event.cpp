@@ -151,4 +151,9 @@ std::string to_json(const event& e, std::optional<std::uint64_t> seq, std::int64
   return to_json_text(o);
 }
 
+std::shared_ptr<const std::string> published_event::text() const {
+  if (json) return json;
+  return std::make_shared<const std::string>(packed ? packed->unpack() : std::string());
+}
+
 }  // namespace projcache::events

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "events/packed_text.hpp"
+
 namespace projcache::events {
 
 enum class event_type {
@@ -54,11 +56,18 @@ event cache_rebuilt(std::string moved_aside, std::string reason, std::size_t pro
 event resync_required(std::string reason, bool changes_detected);
 
 // An event as published: numbered, stamped and serialized once, shared by every subscriber.
+// Live events carry their JSON; the replay ring keeps a large one deflated instead (packed).
 struct published_event {
   std::uint64_t seq = 0;
   event_type type{};
   std::optional<std::string> project_id;
   std::shared_ptr<const std::string> json;
+  std::optional<packed_text> packed;
+
+  // The JSON text, inflated when kept packed.
+  std::shared_ptr<const std::string> text() const;
+  // What keeping it costs the ring.
+  std::size_t kept_bytes() const { return json ? json->size() : packed ? packed->packed_bytes() : 0; }
 };
 
 // The JSON text of an event; seq null when not given (a per-connection resync_required).

@@ -208,7 +208,7 @@ std::shared_ptr<const std::string> ws_session::next_message() {
     while (!replay_.empty()) {
       auto ev = std::move(replay_.front());
       replay_.pop_front();
-      if (wanted(*ev)) return ev->json;
+      if (wanted(*ev)) return ev->text();  // inflated as the client reads: replay is flow-controlled
     }
   }
   if (queue_.empty()) return nullptr;
@@ -304,7 +304,7 @@ void ws_session::drain_inbox() {
 void ws_session::on_event(const events::event_ptr& ev) {
   if (!bus_id_ || ev->seq <= last_seq_) return;  // each event at most once, in order
   last_seq_ = ev->seq;
-  if (wanted(*ev)) enqueue(ev->json);
+  if (wanted(*ev)) enqueue(ev->text());
 }
 
 void ws_session::unsubscribe() {

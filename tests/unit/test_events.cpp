@@ -1,5 +1,6 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <random>
 #include <thread>
 
 #include "events/bus.hpp"
@@ -73,7 +74,13 @@ BOOST_AUTO_TEST_CASE(replay_after_since_and_too_old) {
 BOOST_AUTO_TEST_CASE(the_ring_is_bounded_by_bytes_too) {
   bus b(10000, 20000);
   auto big = make(event_type::changes_detected);
-  big.extra = {{"pad", std::string(6000, 'x')}};
+  std::mt19937 rng(7);  // text that does not deflate: the ring keeps it as it is
+  std::string pad(6000, ' ');
+  for (auto& c : pad) {
+    do c = static_cast<char>(std::uniform_int_distribution<int>(33, 126)(rng));
+    while (c == '"' || c == '\\');
+  }
+  big.extra = {{"pad", pad}};
   for (int i = 0; i < 10; ++i) b.publish(big);
   BOOST_TEST(b.ring_bytes() <= 20000u);
   auto kept = b.events_after(7);
@@ -84,6 +91,32 @@ BOOST_AUTO_TEST_CASE(the_ring_is_bounded_by_bytes_too) {
   bus small(100, 1 << 20);
   for (int i = 0; i < 150; ++i) small.publish(make(event_type::refresh_completed));
   BOOST_TEST(small.events_after(50).events.size() == 100u);
+}
+
+// A cold scan's events list artifact ids that share their project's id: the ring keeps them
+// deflated, and a replay gives back exactly what was sent live.
+BOOST_AUTO_TEST_CASE(large_events_are_kept_deflated_and_replay_as_sent) {
+  bus b;
+  std::vector<std::string> live;
+  auto sub = b.subscribe([&](const event_ptr& e) { live.push_back(*e->json); }).first;
+  std::size_t live_bytes = 0;
+  for (int p = 0; p < 400; ++p) {  // texts of many lengths: every way a deflate stream can end
+    std::string project = "L3RtcC9wcm9qY2FjaGUtYmVuY2gvYmlnLTEwMDB4NTAvZGV2L3Aw" + std::to_string(p);
+    artifact_diff d;
+    for (int i = 0; i < 10 + p % 70; ++i) d.added.push_back(project + ":.claude:skill:skill-" + std::to_string(i));
+    b.publish(refresh_started(project));
+    b.publish(changes_detected(project, d, 3.5));
+  }
+  b.unsubscribe(sub);
+  for (auto& j : live) live_bytes += j.size();
+  BOOST_TEST(b.ring_bytes() < live_bytes / 3);
+  auto r = b.events_after(0);
+  BOOST_REQUIRE(r.events.size() == live.size());
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < live.size(); ++i) differ += *r.events[i]->text() == live[i] ? 0 : 1;
+  BOOST_TEST(differ == 0u);
+  BOOST_TEST(!r.events[0]->packed.has_value());  // a small one stays as it is
+  BOOST_TEST(r.events[1]->packed.has_value());
 }
 
 BOOST_AUTO_TEST_CASE(subscribe_with_since_has_no_gap_and_no_duplicate) {
