@@ -229,6 +229,7 @@ void run_threads(asio::io_context& ioc, int threads) {
 }  // namespace
 
 int cmd_serve(config cfg, const command_args& a) {
+  platform::limit_allocator_arenas();  // before the first thread
   setup_logging(cfg.log_level, cfg.log_format);
   for (auto& w : cfg.warnings) BOOST_LOG_TRIVIAL(warning) << w;
   auto with_parent = exit_with_parent_flag(*a.vm);

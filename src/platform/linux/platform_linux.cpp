@@ -5,7 +5,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <thread>
 
 #include "platform/dir_listing.hpp"
 #include "platform/linux/inotify_backend.hpp"
@@ -32,6 +34,11 @@ void lower_thread_priority() {
 }
 
 void release_free_memory() { ::malloc_trim(0); }
+
+void limit_allocator_arenas() {
+  // Two at least: the start-up load's parts allocate at once, one per core.
+  ::mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+}
 
 bool exit_with_parent(boost::asio::io_context&, int initial_parent) {
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);

@@ -36,6 +36,7 @@ void lower_thread_priority() {
 }
 
 void release_free_memory() {}  // only glibc keeps freed pages that a trim call returns
+void limit_allocator_arenas() {}  // glibc's arenas; other allocators size themselves
 
 namespace {
 // getppid() every 250 ms. The timer holds itself through its handler; the loop ends with the
