@@ -135,8 +135,9 @@ db::page_result<db::marketplace_row> service::marketplace(const std::optional<st
 }
 
 void service::note_read(const std::optional<std::string>& project_id) {
-  if (reads_->count_read(project_id))
-    when_writable([this, id = *project_id] { job_->refresh_project(id, false, nullptr); });
+  // Before the integrity check's finding nothing is queued: start()'s first refresh reaches
+  // every stale project anyway, and reads must not grow the wait list.
+  if (reads_->count_read(project_id) && writable_) job_->refresh_project(*project_id, false, nullptr);
 }
 
 service_figures service::figures(bool with_file_sizes) const {
