@@ -82,16 +82,21 @@ void service::start(const start_options& o) {
 void service::confirm_then_start() {
   try {
     confirm(std::exchange(unreadable_, std::nullopt));
-  } catch (const std::exception& e) {
-    auto why = "cannot make a new cache database at " + config().db_path.string() + " after finding the old one damaged (" +
-               e.what() + "); free some disk space or check the folder's permissions, then start projcache again";
-    BOOST_LOG_TRIVIAL(error) << why;
-    deferred_.clear();  // not run: there is no file to write to
-    if (started_.on_fatal) started_.on_fatal(why);
-    return;
+  } catch (const db::db_error& e) {
+    return cannot_rebuild(db::describe_failure(e.sqlite_code()));
+  } catch (const std::filesystem::filesystem_error& e) {
+    return cannot_rebuild(e.code().message());
   }
   start_parts();
   for (auto& write : std::exchange(deferred_, {})) write();
+}
+
+void service::cannot_rebuild(const std::string& cause) {
+  auto why = "cannot make a new cache database at " + config().db_path.string() + " after finding the old one damaged (" +
+             cause + "); free some disk space or check the folder's permissions, then start projcache again";
+  BOOST_LOG_TRIVIAL(error) << why;
+  deferred_.clear();  // not run: there is no file to write to
+  if (started_.on_fatal) started_.on_fatal(why);
 }
 
 void service::start_parts() {

@@ -135,6 +135,7 @@ class service {
  private:
   void confirm(std::optional<std::string> unreadable);
   void confirm_then_start();
+  void cannot_rebuild(const std::string& cause);
   void start_parts();
   // Runs a write now, or, while the integrity check is still out, queued on the write strand
   // until it is in (bounded by the connections: each waits for its answer).
