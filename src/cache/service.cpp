@@ -86,6 +86,8 @@ void service::confirm_then_start() {
     return cannot_rebuild(db::describe_failure(e.sqlite_code()));
   } catch (const std::filesystem::filesystem_error& e) {
     return cannot_rebuild(e.code().message());
+  } catch (const std::exception& e) {  // ours, e.g. the folder could not be made
+    return cannot_rebuild(e.what());
   }
   start_parts();
   for (auto& write : std::exchange(deferred_, {})) write();

@@ -1,48 +1,16 @@
 // A full disk under the database: the server keeps serving from memory, says the store is
 // degraded, marks what it could not write, and resumes by itself when space returns.
 // The disk is a real one: a 2 MiB tmpfs (the suite runs as root, as CI does).
-#include <fcntl.h>
-#include <sys/mount.h>
-#include <unistd.h>
-
 #include <boost/test/unit_test.hpp>
-#include <cerrno>
 #include <csignal>
-#include <cstring>
 
 #include "server_fixture.hpp"
+#include "support/small_disk.hpp"
 
 using namespace projcache::test;
 namespace json = boost::json;
 
 namespace {
-struct small_disk {
-  fs::path dir;
-  small_disk(fs::path d, const char* size) : dir(std::move(d)) {
-    fs::create_directories(dir);
-    std::string opts = std::string("size=") + size;
-    BOOST_REQUIRE_MESSAGE(::mount("tmpfs", dir.c_str(), "tmpfs", 0, opts.c_str()) == 0,
-                          "mounting a tmpfs needs root: " << std::strerror(errno));
-  }
-  ~small_disk() { ::umount2(dir.c_str(), MNT_DETACH); }
-  // Writes a file until the disk says it is full.
-  void fill(const fs::path& filler) const {
-    int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    BOOST_REQUIRE(fd >= 0);
-    std::string chunk(16 * 1024, 'x');
-    int err = 0;
-    for (;;) {
-      auto n = ::write(fd, chunk.data(), chunk.size());
-      if (n < 0) {
-        err = errno;
-        break;
-      }
-    }
-    ::close(fd);
-    BOOST_REQUIRE_MESSAGE(err == ENOSPC, "filling stopped with " << std::strerror(err));
-  }
-};
-
 json::object project_of(std::uint16_t port, const std::string& id) {
   return http_get(port, "/api/v1/cache/projects/" + url_encode(id)).json().as_object();
 }

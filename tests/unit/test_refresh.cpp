@@ -6,6 +6,7 @@
 #include "db/store.hpp"
 #include "service_fixture.hpp"
 #include "support/damage.hpp"
+#include "support/small_disk.hpp"
 
 using namespace projcache;
 using namespace projcache::test;
@@ -328,6 +329,32 @@ BOOST_AUTO_TEST_CASE(a_serving_start_swaps_a_damaged_file_before_any_write) {
   BOOST_TEST(!db::integrity_problem(db).has_value());  // the new file is sound
   db::connection c(db.string());
   BOOST_TEST(c.query_int("SELECT COUNT(*) FROM artifacts") == artifacts);  // written there, not to the old one
+}
+
+// The same late find on a disk with no room left for a fresh file: nothing is started, no
+// write runs, and the server is told to stop with words a user can act on. The damaged file
+// stays aside, so nothing is lost.
+BOOST_AUTO_TEST_CASE(no_room_for_a_fresh_file_after_a_late_find_stops_with_a_clear_reason) {
+  small_disk disk(dir.path() / "disk", "2m");
+  s.db_path = disk.dir / "projcache.db";
+  {
+    service svc(s);
+    svc.refresh_all(false);
+  }
+  damage_table_root(s.db_path, "file_fingerprints");
+  service svc(s, cache::integrity_check::beside_serving);
+  BOOST_REQUIRE(svc.reads->status().total_projects > 0);  // loaded and served
+  disk.fill(disk.dir / "filler");
+  std::promise<std::string> fatal;
+  cache::start_options o{false, false, false, [&](const std::string& why) { fatal.set_value(why); }};
+  svc.svc->start(o);
+  auto why = fatal.get_future().get();
+  BOOST_TEST(why.find("free some disk space") != std::string::npos);
+  BOOST_TEST(why.find("(the disk ") != std::string::npos);  // full, or (tmpfs) an I/O error: SQLite's code described
+  BOOST_TEST(why.find("SQLITE") == std::string::npos);
+  BOOST_REQUIRE(svc.db->corruption().has_value());
+  BOOST_TEST(fs::exists(svc.db->corruption()->first));
+  BOOST_TEST(!svc.job->ready());  // nothing was started
 }
 
 // Writes reach readers in batches; a project's events and a refresh's answer must still never
