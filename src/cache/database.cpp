@@ -25,22 +25,19 @@ void database::start_check(beside_fn read_beside) {
   if (!found_file_ || check_.valid()) return;
   // PRAGMA quick_check reads every page: on a thread of its own, on its own connection, so it
   // overlaps the load (a one-shot) or the first reads (serve) instead of coming before them.
+  // One connection for the check and what is read beside it: the pages are mapped once.
   check_ = std::async(std::launch::async, [p = path_, read = std::move(read_beside)]() -> std::optional<std::string> {
-    if (auto why = db::integrity_problem(p)) return why;
-    if (read) try {
-        db::connection c(p);
-        c.set_mmap_size(db::whole_file_map_bytes);
-        read(c);
-      } catch (const db::db_error& e) {
-        if (!db::is_corruption(e)) throw;
-        return e.what();
-      }
+    try {
+      db::connection c(p, db::connection::mode::read_only);
+      c.set_mmap_size(db::whole_file_map_bytes);
+      if (auto why = db::integrity_problem(c)) return why;
+      if (read) read(c);
+    } catch (const db::db_error& e) {
+      if (!db::is_corruption(e)) throw;
+      return e.what();
+    }
     return std::nullopt;
   });
-}
-
-void database::await_check() const {
-  if (check_.valid()) check_.wait();
 }
 
 void database::connect() {

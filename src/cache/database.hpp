@@ -40,11 +40,9 @@ class database {
   // Starts the integrity check of the file open() found, on a thread and connection of its
   // own, and then `read_beside` there. A new file has nothing to check.
   void start_check(beside_fn read_beside = {});
-  // Blocks until the check has ended (off the I/O threads: it reads every page).
-  void await_check() const;
-  // Takes the check's finding. When it (or `unreadable`: a read that found the file corrupt)
-  // says the file is damaged, the file is moved aside and a fresh one opened: false, and
-  // whatever was read from the old one must go.
+  // Takes the check's finding, waiting for it (off the I/O threads: it reads every page). When
+  // it (or `unreadable`: a read that found the file corrupt) says the file is damaged, the file
+  // is moved aside and a fresh one opened: false, and whatever was read from the old one must go.
   bool confirm_intact(std::optional<std::string> unreadable = std::nullopt);
   // The file read through a memory map, for the load; confirm_intact() ends it, off the way to
   // the ready line (unmapping tens of megabytes takes milliseconds).

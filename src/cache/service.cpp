@@ -56,41 +56,48 @@ void service::open(integrity_check when) {
   }
   if (!wait) db_->start_check(fingerprints);  // after it: the load has every core to itself
   // A file the load could not read is not served: it is swapped before the first read.
-  if (wait || unreadable_) confirm(std::exchange(unreadable_, std::nullopt));
+  if (wait || unreadable_) {
+    confirm(std::exchange(unreadable_, std::nullopt));
+    writable_ = true;
+  }
 }
 
-// On the opening thread, or on the write strand with every write queued behind it.
+// Takes the check's finding and swaps a damaged file. No write runs meanwhile: none has
+// started (open), or all wait for writable_ (start).
 void service::confirm(std::optional<std::string> unreadable) {
   if (!db_->confirm_intact(std::move(unreadable))) {  // the fresh file: nothing yet
     store_->load();
     store_->load_fingerprints(db_->conn());
   }
-  writable_ = true;
 }
 
 void service::start(const start_options& o) {
   started_ = o;
   if (writable_) return start_parts();
-  // The wait blocks a pool thread (nothing else runs there yet), never an I/O thread; the
-  // finding is then taken on the write strand, ahead of the writes queued meanwhile.
+  // The wait for the check, a WAL fold and a swap are blocking file work: on a pool thread
+  // (nothing else runs there yet), never an I/O thread. The strand then lets the writes go.
   asio::post(ex_->pool, [this] {
-    db_->await_check();
-    asio::post(ex_->write_strand, [this] { confirm_then_start(); });
+    auto failed = confirm_or_why();
+    asio::post(ex_->write_strand, [this, failed = std::move(failed)] {
+      if (failed) return cannot_rebuild(*failed);
+      writable_ = true;
+      start_parts();
+      for (auto& write : std::exchange(deferred_, {})) write();
+    });
   });
 }
 
-void service::confirm_then_start() {
+std::optional<std::string> service::confirm_or_why() {
   try {
     confirm(std::exchange(unreadable_, std::nullopt));
   } catch (const db::db_error& e) {
-    return cannot_rebuild(db::describe_failure(e.sqlite_code()));
+    return db::describe_failure(e.sqlite_code());
   } catch (const std::filesystem::filesystem_error& e) {
-    return cannot_rebuild(e.code().message());
+    return e.code().message();
   } catch (const std::exception& e) {  // ours, e.g. the folder could not be made
-    return cannot_rebuild(e.what());
+    return e.what();
   }
-  start_parts();
-  for (auto& write : std::exchange(deferred_, {})) write();
+  return std::nullopt;
 }
 
 void service::cannot_rebuild(const std::string& cause) {

@@ -134,8 +134,9 @@ class service {
 
  private:
   void confirm(std::optional<std::string> unreadable);
-  void confirm_then_start();
-  void cannot_rebuild(const std::string& cause);
+  // confirm(), or why it failed in words a user can act on.
+  std::optional<std::string> confirm_or_why();
+  void cannot_rebuild(const std::string& cause);  // on the write strand
   void start_parts();
   // Runs a write now, or, while the integrity check is still out, queued on the write strand
   // until it is in (bounded by the connections: each waits for its answer).

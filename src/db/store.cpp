@@ -17,6 +17,10 @@ namespace projcache::db {
 std::string check_store(const fs::path& path, bool full) {
   connection c(path.string(), connection::mode::read_write);
   c.set_mmap_size(whole_file_map_bytes);
+  return check_store(c, full);
+}
+
+std::string check_store(connection& c, bool full) {
   auto st = c.prepare(full ? "PRAGMA integrity_check" : "PRAGMA quick_check");
   std::string out;
   while (st.step()) {
@@ -37,15 +41,26 @@ std::optional<std::string> header_problem(const fs::path& path) {
   return std::nullopt;
 }
 
-std::optional<std::string> integrity_problem(const fs::path& path) {
+namespace {
+template <class Check>
+std::optional<std::string> problem_of(Check check) {
   try {
-    auto report = check_store(path, false);
+    auto report = check();
     if (report != "ok") return "integrity check failed: " + report.substr(0, 200);
   } catch (const db_error& e) {
     if (is_corruption(e)) return e.what();
     throw;
   }
   return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::string> integrity_problem(const fs::path& path) {
+  return problem_of([&] { return check_store(path, false); });
+}
+
+std::optional<std::string> integrity_problem(connection& c) {
+  return problem_of([&] { return check_store(c, false); });
 }
 
 bool is_corruption(const db_error& e) {

@@ -7,6 +7,8 @@
 
 namespace projcache::db {
 
+class connection;
+
 struct open_report {
   std::optional<std::string> moved_aside;  // where a corrupt file went, when one was found
   std::string reason;                      // why it was judged corrupt
@@ -29,6 +31,8 @@ std::optional<std::string> header_problem(const std::filesystem::path& path);
 // What PRAGMA quick_check found wrong, or nothing when the file is intact. Opens a connection
 // of its own, so it can run on another thread beside the store's reads.
 std::optional<std::string> integrity_problem(const std::filesystem::path& path);
+// The same on an open connection (which then goes on to read what it needs).
+std::optional<std::string> integrity_problem(connection& c);
 // SQLITE_CORRUPT or SQLITE_NOTADB.
 bool is_corruption(const db_error& e);
 // Renames a corrupt file (and its -wal/-shm) to <path>.corrupt-<UTC timestamp>, saying so in
@@ -40,5 +44,6 @@ inline constexpr std::int64_t whole_file_map_bytes = std::int64_t{1} << 30;
 
 // The integrity report of PRAGMA quick_check (or integrity_check when full): "ok" or the problems.
 std::string check_store(const std::filesystem::path& path, bool full);
+std::string check_store(connection& c, bool full);
 
 }  // namespace projcache::db
