@@ -87,23 +87,34 @@ def floor_s(w):
     return time.perf_counter() - t0
 
 
-def bench_scaling(sizes, artifacts):
+def bench_scaling(sizes, artifacts, rounds):
     """Cold scan, forced refresh (nothing changed) and the ready line with the world cached, at
-    growing project counts: each must grow with the work (the floor), not faster."""
+    growing project counts: each must grow with the work (the floor), not faster. The sizes are
+    measured in turn, round after round, and each figure is the median of its rounds: on a shared
+    machine one slow run of one size would otherwise decide a growth ratio."""
+    keys = ("floor_s", "cold_scan_s", "forced_refresh_s", "ready_line_ms")
+    runs = {n: {k: [] for k in keys} for n in sizes}
+    worlds = {n: world(f"scale-{n}x{artifacts}", n, artifacts) for n in sizes}
+    for _ in range(rounds):
+        for n in sizes:
+            w, got = worlds[n], runs[n]
+            got["floor_s"].append(floor_s(w))
+            db = WORK / f"scale-{n}.db"
+            r = json.loads(sh([str(BUILD / "bench/bench_refresh"), str(w / "home"), str(w / "dev"), str(db), "3", "3"]))
+            got["cold_scan_s"].append(r["cold_refresh_s"])
+            got["forced_refresh_s"].append(r["warm_refresh_s_median"])
+            srv = Server(w, env_extra={"SKILLMEAT_CACHE_PATH": str(db)})
+            got["ready_line_ms"].append(srv.listen_s * 1000)
+            srv.stop()
     rows = []
     for n in sizes:
-        w = world(f"scale-{n}x{artifacts}", n, artifacts)
-        floor = floor_s(w)
-        db = WORK / f"scale-{n}.db"
-        r = json.loads(sh([str(BUILD / "bench/bench_refresh"), str(w / "home"), str(w / "dev"), str(db), "3", "3"]))
-        srv = Server(w, env_extra={"SKILLMEAT_CACHE_PATH": str(db)})
-        listen_s = srv.listen_s
-        srv.stop()
-        rows.append({"projects": n, "artifacts_per_project": artifacts, "floor_s": floor,
-                     "cold_scan_s": r["cold_refresh_s"], "forced_refresh_s": r["warm_refresh_s_median"],
-                     "ready_line_ms": listen_s * 1000})
+        row = {"projects": n, "artifacts_per_project": artifacts, "rounds": rounds}
+        for k in keys:
+            row[k] = statistics.median(runs[n][k])
+            row[k + "_spread"] = [min(runs[n][k]), max(runs[n][k])]
+        rows.append(row)
     base, top = rows[1] if len(rows) > 2 else rows[0], rows[-1]
-    growth = {k: top[k] / base[k] for k in ("floor_s", "cold_scan_s", "forced_refresh_s", "ready_line_ms")}
+    growth = {k: top[k] / base[k] for k in keys}
     return {"rows": rows, "from": base["projects"], "to": top["projects"], "growth": growth}
 
 
@@ -453,11 +464,17 @@ def report(res):
         sc = res["scaling"]
         lines += ["", f"## Scaling ({sc['rows'][0]['artifacts_per_project']} artifacts per project; goal: from 1,000 "
                   "to 4,000 projects the cold scan and the forced refresh grow at most 4.5x, as the work does)", "",
+                  f"Each figure is the median of {sc['rows'][0]['rounds']} rounds, the sizes taken in turn; the spread "
+                  "is in brackets.", "",
                   "| projects | floor (`cat \\| sha256sum`) | cold scan | forced refresh, nothing changed | ready line, cached |",
                   "|---|---|---|---|---|"]
+
+        def cell(r, k, fmt, unit):
+            lo, hi = r[k + "_spread"]
+            return f"{r[k]:{fmt}} {unit} ({lo:{fmt}}-{hi:{fmt}})"
         for r in sc["rows"]:
-            lines.append(f"| {r['projects']:,} | {r['floor_s']:.2f} s | {r['cold_scan_s']:.2f} s | "
-                         f"{r['forced_refresh_s']:.3f} s | {r['ready_line_ms']:.0f} ms |")
+            lines.append(f"| {r['projects']:,} | {cell(r, 'floor_s', '.2f', 's')} | {cell(r, 'cold_scan_s', '.2f', 's')} | "
+                         f"{cell(r, 'forced_refresh_s', '.3f', 's')} | {cell(r, 'ready_line_ms', '.0f', 'ms')} |")
         g = sc["growth"]
         lines.append(f"| growth | {g['floor_s']:.1f}x | {g['cold_scan_s']:.1f}x | {g['forced_refresh_s']:.1f}x | "
                      f"{g['ready_line_ms']:.1f}x |")
@@ -580,7 +597,7 @@ def main():
         res["big"] = {"projects": r["projects"], "warm_refresh_s": r["warm_refresh_s_median"],
                       "single_change_ms_median": r["single_change_ms_median"], "cold_refresh_s": r["cold_refresh_s"],
                       "floor_s": floor_s(big)}
-    res["scaling"] = bench_scaling((100, 1000) if QUICK else (100, 1000, 4000), 20)
+    res["scaling"] = bench_scaling((100, 1000) if QUICK else (100, 1000, 4000), 20, 1 if QUICK else 3)
     db = big / "home" / "cache" / "projcache.db"
     res["startup"] = bench_startup(big, db, 2 if QUICK else 5)
     srv = Server(big)  # the world cached by bench_startup

@@ -37,30 +37,40 @@ void fingerprint_cache::load_one(db::fingerprint_row&& row) {
   auto e = pack(row);
   if (!e) return;
   auto key = hash64_of(row.path);
-  std::lock_guard lk(mu_);
-  rows_.insert_or_assign(key, *e);
+  auto& sh = shard_of(key);
+  std::lock_guard lk(sh.mu);
+  sh.rows.insert_or_assign(key, *e);
 }
 
 std::optional<std::string> fingerprint_cache::reuse(const std::string& path, const std::string& digest) const {
   auto key = hash64_of(path), want = hash64_of(digest);
-  std::lock_guard lk(mu_);
-  auto it = rows_.find(key);
-  if (it == rows_.end() || it->second.digest_hash != want) return std::nullopt;
-  return to_hex(it->second.sha);
+  sha256_bytes sha;
+  {
+    auto& sh = shard_of(key);
+    std::lock_guard lk(sh.mu);
+    auto it = sh.rows.find(key);
+    if (it == sh.rows.end() || it->second.digest_hash != want) return std::nullopt;
+    sha = it->second.sha;
+  }
+  return to_hex(sha);  // allocates: outside the lock
 }
 
 void fingerprint_cache::put(db::fingerprint_row row) {
   auto e = pack(row);
   if (!e) return;
   auto key = hash64_of(row.path);
-  std::lock_guard lk(mu_);
-  rows_.insert_or_assign(key, *e);
+  {
+    auto& sh = shard_of(key);
+    std::lock_guard lk(sh.mu);
+    sh.rows.insert_or_assign(key, *e);
+  }
   auto path = row.path;
+  std::lock_guard lk(dirty_mu_);
   dirty_.insert_or_assign(std::move(path), std::move(row));
 }
 
 std::vector<db::fingerprint_row> fingerprint_cache::take_dirty() {
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(dirty_mu_);
   std::vector<db::fingerprint_row> out;
   out.reserve(dirty_.size());
   for (auto& [path, row] : dirty_) out.push_back(std::move(row));
@@ -69,7 +79,7 @@ std::vector<db::fingerprint_row> fingerprint_cache::take_dirty() {
 }
 
 void fingerprint_cache::restore_dirty(std::vector<db::fingerprint_row> rows) {
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(dirty_mu_);
   for (auto& row : rows) {
     auto path = row.path;
     dirty_.try_emplace(std::move(path), std::move(row));
@@ -77,31 +87,43 @@ void fingerprint_cache::restore_dirty(std::vector<db::fingerprint_row> rows) {
 }
 
 bool fingerprint_cache::pending(const std::string& path) const {
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(dirty_mu_);
   return dirty_.count(path) > 0;
 }
 
 std::size_t fingerprint_cache::size() const {
-  std::lock_guard lk(mu_);
-  return rows_.size();
+  std::size_t n = 0;
+  for (auto& sh : shards_) {
+    std::lock_guard lk(sh.mu);
+    n += sh.rows.size();
+  }
+  return n;
 }
 
 void fingerprint_cache::clear() {
-  std::lock_guard lk(mu_);
-  rows_.clear();
+  for (auto& sh : shards_) {
+    std::lock_guard lk(sh.mu);
+    sh.rows.clear();
+  }
+  std::lock_guard lk(dirty_mu_);
   dirty_.clear();
 }
 
+// Rows and dirty rows are locked apart: a put racing an erase of the same path can leave one
+// without the other, which costs at most one hash taken again, never a wrong reuse.
 void fingerprint_cache::erase(const std::vector<std::string>& paths) {
-  std::lock_guard lk(mu_);
   for (auto& p : paths) {
-    rows_.erase(hash64_of(p));
-    dirty_.erase(p);
+    auto key = hash64_of(p);
+    auto& sh = shard_of(key);
+    std::lock_guard lk(sh.mu);
+    sh.rows.erase(key);
   }
+  std::lock_guard lk(dirty_mu_);
+  for (auto& p : paths) dirty_.erase(p);
 }
 
 void fingerprint_cache::touch(const std::vector<std::string>& paths, micros seen_at) {
-  std::lock_guard lk(mu_);
+  std::lock_guard lk(dirty_mu_);
   for (auto& p : paths)
     if (auto it = dirty_.find(p); it != dirty_.end()) it->second.seen_at = seen_at;
 }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <set>
+#include <unordered_set>
 #include <string_view>
 
 #include "cache/util.hpp"
@@ -34,12 +34,15 @@ std::vector<std::string> profile_roots_of(const fs::path& folder) {
 }
 
 namespace {
-void walk(const fs::path& dir, int depth, int max_depth, std::set<fs::path>& visited,
-          std::set<fs::path>& found) {
+// Folders seen, by their resolved path's text: a hash set, as ordered sets of paths compared
+// component by component cost more per folder the more projects there are.
+using seen_set = std::unordered_set<std::string>;
+
+void walk(const fs::path& dir, int depth, int max_depth, seen_set& visited, std::vector<fs::path>& found) {
   fs::path real = resolve_path(dir);
-  if (!visited.insert(real).second) return;  // symlink loop or second route to a folder
+  if (!visited.insert(real.native()).second) return;  // symlink loop or second route to a folder
   auto roots = profile_roots_of(dir);
-  if (!roots.empty()) found.insert(real);
+  if (!roots.empty()) found.push_back(real);
   if (depth >= max_depth) return;
   std::error_code ec;
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
@@ -57,16 +60,20 @@ void walk(const fs::path& dir, int depth, int max_depth, std::set<fs::path>& vis
 std::vector<fs::path> discover_projects(const std::vector<fs::path>& search_roots,
                                         const std::vector<fs::path>& explicit_projects,
                                         int max_depth) {
-  std::set<fs::path> visited, found;
+  seen_set visited;
+  std::vector<fs::path> found;
   for (auto& root : search_roots) {
     std::error_code ec;
     if (fs::is_directory(root, ec)) walk(root, 0, max_depth, visited, found);
   }
   for (auto& p : explicit_projects) {
     std::error_code ec;
-    if (fs::is_directory(p, ec) && !profile_roots_of(p).empty()) found.insert(resolve_path(p));
+    if (fs::is_directory(p, ec) && !profile_roots_of(p).empty()) found.push_back(resolve_path(p));
   }
-  return {found.begin(), found.end()};
+  // In path order (component-wise), each once: sorted once here, not kept sorted.
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  return found;
 }
 
 }  // namespace projcache::cache

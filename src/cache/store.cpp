@@ -245,7 +245,7 @@ apply_outcome store::apply_scan(const project_scan& scan) {
   if (old && !out.changed && old->row.status == "active" && dirty.empty() && p.updated_at == old->row.updated_at) {
     // Only the fetch time moved: written with the next batch, served from memory now.
     pending_touches_[scan.id] = now;
-    if (pending_touches_.size() >= 512) flush_touches();
+    if (pending_touches_.size() >= touches_per_flush) flush_touches();
     auto e = std::make_shared<project_entry>(*old);
     e->row = std::move(p);
     stage(scan.id, std::move(e));

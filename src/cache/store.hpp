@@ -92,6 +92,11 @@ class store {
   read_model& reads_;
   fingerprint_cache& fingerprints_;
   project_changes staged_;
+  // Fetch times are written when the refresh queue drains, or in batches this big. A batch of
+  // random projects dirties nearly every page of the projects table and its last_fetched index,
+  // so a small fixed batch (512 once) made a full refresh's writes grow with the square of the
+  // projects. A lost batch (a crash) loses fetch times only; a restart refreshes anyway.
+  static constexpr std::size_t touches_per_flush = 16384;
   std::unordered_map<std::string, micros> pending_touches_;  // project id -> last_fetched
   mutable std::mutex registered_mu_;
   std::vector<std::filesystem::path> registered_;  // sorted

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace projcache::cache {
@@ -34,11 +35,15 @@ std::filesystem::path expand_home(const std::string& p) {
 }
 
 bool safe_relative_path(std::string_view rel) {
-  if (rel.empty() || rel.find('\0') != std::string_view::npos) return false;
-  std::filesystem::path p(rel);
-  if (p.is_absolute() || p.has_root_name() || p.has_root_directory()) return false;
-  for (auto& part : p)
-    if (part == "..") return false;
+  // POSIX paths (the platforms we build for have no root names): absolute is a leading '/',
+  // and a ".." component is one between slashes. Read in place, as a scan does for every
+  // artifact: building a std::filesystem::path to walk its components was 3% of a refresh.
+  if (rel.empty() || rel.front() == '/' || rel.find('\0') != std::string_view::npos) return false;
+  for (std::size_t start = 0; start <= rel.size();) {
+    std::size_t end = std::min(rel.find('/', start), rel.size());
+    if (rel.substr(start, end - start) == "..") return false;
+    start = end + 1;
+  }
   return true;
 }
 
