@@ -143,6 +143,12 @@ class Server:
         except urllib.error.HTTPError as e:
             return (e.code, b"") if raw else None
 
+    def wait_quiet(self):
+        """Until no full pass runs (the start's verification of the cached projects included):
+        memory read before that holds the pass's events queued for every subscriber."""
+        while self.get("/api/v1/cache/status")["refresh_progress"]["running"]:
+            time.sleep(0.02)
+
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
         self.p.wait(10)
@@ -162,7 +168,7 @@ def bench_startup(w, db, rounds):
     for f in (db, Path(str(db) + "-wal"), Path(str(db) + "-shm")):
         f.unlink(missing_ok=True)
     cold = Server(w)
-    time.sleep(2.0)  # verified, published, trimmed
+    cold.wait_quiet()  # verified, published, trimmed
     cold_rss, cold_ring = rss_mb(cold.p.pid), ring_bytes(cold.port)
     cold.stop()
     ready, dump, warm_rss, warm_ring = [], [], [], []
@@ -170,7 +176,7 @@ def bench_startup(w, db, rounds):
         dump.append(sqlite3_dump_s(db))
         srv = Server(w)
         ready.append(srv.listen_s)
-        time.sleep(2.0)
+        srv.wait_quiet()
         warm_rss.append(rss_mb(srv.p.pid))
         warm_ring.append(ring_bytes(srv.port))
         srv.stop()
@@ -376,6 +382,7 @@ def bench_fanout(w, clients, n, size, rounds):
                                                         "SKILLMEAT_CACHE_WS_QUEUE_BYTES": str(256 << 20)})
     base = subprocess.Popen([str(BUILD / "bench/baseline_ws"), "0"], stdout=subprocess.PIPE, text=True)
     base_port = int(base.stdout.readline().split()[1])
+    srv.wait_quiet()  # idle subscribers: no verification pass queueing its events for them
     ours, theirs = [], []
     try:
         for _ in range(rounds):
@@ -602,7 +609,7 @@ def main():
     res["startup"] = bench_startup(big, db, 2 if QUICK else 5)
     srv = Server(big)  # the world cached by bench_startup
     try:
-        time.sleep(1.0)  # let the start settle before reading idle RSS
+        srv.wait_quiet()  # the start's verification pass done before reading idle RSS
         res["server"] = {"listen_s": srv.listen_s, "ready_s": srv.ready_s, "rss_idle_mb": rss_mb(srv.p.pid),
                          "db_mb": db.stat().st_size / 1e6}
         res["rest"] = bench_rest(srv, 2 if QUICK else 3, 1 if QUICK else 3)  # 3 s of wrk: about 150,000 requests a window

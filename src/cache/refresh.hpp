@@ -108,6 +108,7 @@ class refresh_job {
   void arm_store_probe();
   // Scans projects whether stale or not (the start-up check of what the last run cached).
   void verify_cached(const std::vector<std::string>& ids);
+  void run_batch(std::vector<project_ptr> targets, std::chrono::steady_clock::time_point t0, done_fn done);
   void record_progress(std::size_t done, std::size_t total, bool finished);
   // Publishing (refresh_publish.cpp). `f` runs once the snapshot holding every write staged so
   // far is out: a project's events and a refresh's answer never arrive before its rows.

@@ -34,8 +34,8 @@ void refresh_job::start() {
   for (auto& [id, p] : snap->projects)
     if (!reads_.is_stale(*p, now)) fresh_at_start.push_back(id);
   refresh_all(false, [this, fresh = std::move(fresh_at_start)](refresh_result r) {
+    verify_cached(fresh);  // first: once ready, refresh_progress shows this pass
     ready_ = true;
-    verify_cached(fresh);
     if (auto& c = db_.corruption()) {
       emit(events::cache_rebuilt(c->first, c->second, reads_.current()->projects.size(), r.changes_detected));
       BOOST_LOG_TRIVIAL(warning) << "cache rebuilt from disk after corruption ("
@@ -48,9 +48,14 @@ void refresh_job::start() {
 void refresh_job::verify_cached(const std::vector<std::string>& ids) {
   if (ids.empty() || stopped_) return;
   BOOST_LOG_TRIVIAL(info) << "verifying " << ids.size() << " cached project(s) against the disk";
-  auto memo = std::make_shared<collection_memo>();
+  std::vector<project_ptr> targets;
   for (auto& id : ids)
-    if (auto p = store_.latest(id)) enqueue(id, p->row.path, memo, nullptr);
+    if (auto p = store_.latest(id)) targets.push_back(std::move(p));
+  {
+    std::lock_guard lk(sched_mu_);
+    sched_.full_refresh_running = true;  // a client waiting for a quiet cache sees this pass too
+  }
+  run_batch(std::move(targets), std::chrono::steady_clock::now(), nullptr);
 }
 
 void refresh_job::stop() {
@@ -183,57 +188,63 @@ void refresh_job::refresh_all(bool force, done_fn done) {
       auto snap = reads_.current();
       for (auto& [id, p] : snap->projects)
         if (force || reads_.is_stale(*p, now)) targets.push_back(p);
-
-      struct batch {
-        std::size_t remaining, total;
-        refresh_result result;
-        done_fn done;
-        std::chrono::steady_clock::time_point t0;
-      };
-      auto b = std::make_shared<batch>(batch{targets.size(), targets.size(), {}, std::move(done), t0});
-      auto finish_batch = [this](batch& bt) {
-        bt.result.duration_seconds = detail::ms_since(bt.t0) / 1000.0;
-        {
-          std::lock_guard lk(sched_mu_);
-          sched_.full_refresh_running = false;
-        }
-        record_progress(bt.total, bt.total, true);
-        // A refresh that scanned freed its transient buffers (listings, file reads, parsed
-        // TOML) among the rows that stay: give those pages back, so a server that did a cold
-        // scan keeps no more than one that loaded the same rows at start.
-        if (bt.total > 0) platform::release_free_memory();
-        if (bt.done) bt.done(std::move(bt.result));
-      };
-      {
-        std::lock_guard lk(sched_mu_);
-        sched_.progress_done = 0;
-        sched_.progress_total = static_cast<std::int64_t>(targets.size());
-      }
-      record_progress(0, targets.size(), false);
-      if (targets.empty()) {
-        finish_batch(*b);
-        return;
-      }
-      auto memo = std::make_shared<collection_memo>();
-      for (auto& p : targets) {
-        enqueue(p->row.id, p->row.path, memo, [this, b, finish_batch](refresh_result r) {
-          b->result.success = b->result.success && r.success;
-          b->result.projects_refreshed += r.projects_refreshed;
-          b->result.changes_detected = b->result.changes_detected || r.changes_detected;
-          for (auto& e : r.errors) b->result.errors.push_back(std::move(e));
-          {
-            std::lock_guard lk(sched_mu_);
-            ++sched_.progress_done;
-          }
-          if (--b->remaining == 0) {
-            finish_batch(*b);
-          } else if ((b->total - b->remaining) % 50 == 0) {
-            record_progress(b->total - b->remaining, b->total, false);
-          }
-        });
-      }
+      run_batch(std::move(targets), t0, std::move(done));
     });
   });
+}
+
+// The projects of one full pass (a refresh_all's, or the start's verification of the cached
+// ones): refreshed through the queue, counted in refresh_progress, their transient memory given
+// back at the end, and done called once with everything they found.
+void refresh_job::run_batch(std::vector<project_ptr> targets, std::chrono::steady_clock::time_point t0, done_fn done) {
+  struct batch {
+    std::size_t remaining, total;
+    refresh_result result;
+    done_fn done;
+    std::chrono::steady_clock::time_point t0;
+  };
+  auto b = std::make_shared<batch>(batch{targets.size(), targets.size(), {}, std::move(done), t0});
+  auto finish_batch = [this](batch& bt) {
+    bt.result.duration_seconds = detail::ms_since(bt.t0) / 1000.0;
+    record_progress(bt.total, bt.total, true);
+    // A refresh that scanned freed its transient buffers (listings, file reads, parsed
+    // TOML) among the rows that stay: give those pages back, so a server that did a cold
+    // scan keeps no more than one that loaded the same rows at start.
+    if (bt.total > 0) platform::release_free_memory();
+    {
+      std::lock_guard lk(sched_mu_);
+      sched_.full_refresh_running = false;  // last: not running means settled
+    }
+    if (bt.done) bt.done(std::move(bt.result));
+  };
+  {
+    std::lock_guard lk(sched_mu_);
+    sched_.progress_done = 0;
+    sched_.progress_total = static_cast<std::int64_t>(targets.size());
+  }
+  record_progress(0, targets.size(), false);
+  if (targets.empty()) {
+    finish_batch(*b);
+    return;
+  }
+  auto memo = std::make_shared<collection_memo>();
+  for (auto& p : targets) {
+    enqueue(p->row.id, p->row.path, memo, [this, b, finish_batch](refresh_result r) {
+      b->result.success = b->result.success && r.success;
+      b->result.projects_refreshed += r.projects_refreshed;
+      b->result.changes_detected = b->result.changes_detected || r.changes_detected;
+      for (auto& e : r.errors) b->result.errors.push_back(std::move(e));
+      {
+        std::lock_guard lk(sched_mu_);
+        ++sched_.progress_done;
+      }
+      if (--b->remaining == 0) {
+        finish_batch(*b);
+      } else if ((b->total - b->remaining) % 50 == 0) {
+        record_progress(b->total - b->remaining, b->total, false);
+      }
+    });
+  }
 }
 
 // Progress survives in cache_metadata, so SkillMeat's own reader sees it too (one small write

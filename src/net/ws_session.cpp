@@ -7,12 +7,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 #include <boost/log/trivial.hpp>
 #include <array>
-#include <deque>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -20,6 +18,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "common/fifo.hpp"
 #include "common/time_format.hpp"
 #include "common/unexpected.hpp"
 #include "events/bus.hpp"
@@ -82,12 +81,12 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   // the write block. Neither touches the socket again, so closing it wakes neither. When the
   // grace runs out, both are cancelled: the session always ends.
   asio::cancellation_signal read_cancel_, close_cancel_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  fifo<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
   // Replay after `since`: sent as the socket takes it (the events are the bus ring's own, not
   // copies), after the first replay_prefix_ messages of queue_ (the "subscribed" reply) and
   // before any live event. Only live events count against the slow-consumer limit.
-  std::deque<events::event_ptr> replay_;
+  fifo<events::event_ptr> replay_;
   std::size_t replay_prefix_ = 0;
   bool closed_ = false, writer_waiting_ = false;
   std::optional<websocket::close_reason> close_;
@@ -156,17 +155,24 @@ asio::awaitable<void> ws_session::linger() {
 
 asio::awaitable<void> ws_session::reader() {
   auto self = shared_from_this();
-  beast::flat_buffer buf;
+  // A message is read in pieces into a small buffer in this frame, and gathered in `text`: a
+  // whole-message read would hold a 1.5 KB buffer, prepared before the first byte comes, for
+  // every subscriber that sits waiting (most of them, most of the time). Beast still checks
+  // each message against read_message_max (1009 when over).
+  std::array<char, 256> piece;
+  std::string text;
   for (;;) {
-    auto [ec, n] = co_await ws_.async_read(buf, asio::bind_cancellation_slot(read_cancel_.slot(), as_tuple_awaitable));
+    auto [ec, n] = co_await ws_.async_read_some(asio::buffer(piece),
+                                                asio::bind_cancellation_slot(read_cancel_.slot(), as_tuple_awaitable));
     if (ec) co_return;  // closed, too big (Beast answers 1009 itself), timed out or reset
+    text.append(piece.data(), n);
+    if (!ws_.is_message_done()) continue;
     if (!ws_.got_text()) {
       request_close(websocket::close_code::unknown_data, "binary frames are not accepted");
     } else if (!close_) {
-      handle_text(beast::buffers_to_string(buf.data()));
+      handle_text(text);
     }
-    buf.consume(buf.size());
-    buf.shrink_to_fit();  // idle subscribers are most of them: hold no read buffer between messages
+    std::string().swap(text);  // idle subscribers hold no message between messages
   }
 }
 
