@@ -16,7 +16,7 @@
 
 #include "cache/scan_caches.hpp"
 #include "cache/service.hpp"
-#include "cache/util.hpp"
+#include "common/paths.hpp"
 #include "events/bus.hpp"
 
 using namespace projcache;

@@ -5,8 +5,10 @@
 #include <string>
 #include <string_view>
 
-#include "cache/util.hpp"
+#include "common/base64.hpp"
+#include "common/paths.hpp"
 
+using namespace projcache;
 using namespace projcache::cache;
 
 namespace {

@@ -17,7 +17,7 @@
 #include "cache/demo_world.hpp"
 #include "cache/service.hpp"
 #include "net/json_dto.hpp"
-#include "cache/util.hpp"
+#include "common/paths.hpp"
 #include "db/connection.hpp"
 #include "db/error.hpp"
 #include "db/migrations.hpp"
@@ -170,7 +170,7 @@ int migrate_status(const config& cfg) {
 
 fs::path demo_world_dir() {
   const char* state = std::getenv("XDG_STATE_HOME");
-  return (state && *state ? fs::path(state) : cache::expand_home("~/.local/state")) / "projcache" / "demo";
+  return (state && *state ? fs::path(state) : expand_home("~/.local/state")) / "projcache" / "demo";
 }
 
 bool home_has_collections(const fs::path& home) {

@@ -6,7 +6,8 @@
 #include <thread>
 #include <toml++/toml.h>
 
-#include "cache/util.hpp"
+#include "common/ascii.hpp"
+#include "common/paths.hpp"
 #include "platform/watch_backend.hpp"
 
 namespace fs = std::filesystem;
@@ -203,7 +204,7 @@ const raw* lookup(const raw_values& values, const char* key) {
 void apply_cache(const raw_values& values, cache::settings& s) {
   auto get = [&](const char* key) { return lookup(values, key); };
   s.db_path = s.home / "cache" / "projcache.db";
-  if (auto* r = get("cache_path")) s.db_path = cache::expand_home(r->values.at(0));
+  if (auto* r = get("cache_path")) s.db_path = expand_home(r->values.at(0));
   if (auto* r = get("ttl_minutes")) s.ttl_minutes = as_int("ttl_minutes", *r, 1, 10'000'000);
   if (auto* r = get("refresh_interval_hours")) s.refresh_interval_hours = as_double("refresh_interval_hours", *r, 0, true);
   if (auto* r = get("max_concurrent_refreshes")) s.max_concurrent_refreshes = static_cast<int>(as_int("max_concurrent_refreshes", *r, 1, 256));
@@ -217,9 +218,9 @@ void apply_cache(const raw_values& values, cache::settings& s) {
   if (auto* r = get("cleanup_retention_days")) s.retention_days = as_double("cleanup_retention_days", *r, 0, true);
   std::vector<std::string> roots{"~/projects", "~/dev", "~/workspace", "~/src"};
   if (auto* r = get("search_roots")) roots = r->values;
-  for (auto& root : roots) s.search_roots.push_back(cache::expand_home(root));
+  for (auto& root : roots) s.search_roots.push_back(expand_home(root));
   if (auto* r = get("projects"))
-    for (auto& p : r->values) s.explicit_projects.push_back(cache::expand_home(p));
+    for (auto& p : r->values) s.explicit_projects.push_back(expand_home(p));
   if (auto* r = get("marketplace_url"); r && !r->values.empty() && !r->values[0].empty()) {
     auto& u = r->values[0];
     if (!u.starts_with("http://") && !u.starts_with("https://")) bad("marketplace_url", *r, "an http:// or https:// URL");
@@ -289,7 +290,7 @@ config load_config(const flag_values& flags, env_lookup env) {
     home_str = *h;
     c.home_explicit = true;
   }
-  c.cache.home = cache::resolve_path(cache::expand_home(home_str));
+  c.cache.home = resolve_path(expand_home(home_str));
   auto values = gather(c, flags, env, c.warnings);
   apply_cache(values, c.cache);
   apply_net(values, c);

@@ -1,6 +1,6 @@
 #include "cache/database.hpp"
 
-#include "cache/util.hpp"
+#include "common/paths.hpp"
 #include "db/connection.hpp"
 #include "db/error.hpp"
 #include "db/marketplace_rows.hpp"

@@ -5,7 +5,7 @@
 #include <unordered_set>
 #include <string_view>
 
-#include "cache/util.hpp"
+#include "common/paths.hpp"
 
 namespace fs = std::filesystem;
 

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <vector>
 
-#include "cache/util.hpp"
+#include "common/ascii.hpp"
 
 namespace fs = std::filesystem;
 

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "cache/util.hpp"
+#include "common/ascii.hpp"
 #include "cache/version_diff.hpp"
 
 namespace projcache::cache {

@@ -10,7 +10,6 @@
 #include "cache/read_model.hpp"
 #include "cache/refresh_internal.hpp"
 #include "cache/upkeep.hpp"
-#include "cache/util.hpp"
 #include "db/error.hpp"
 #include "events/bus.hpp"
 

@@ -7,7 +7,7 @@
 #include "cache/discovery.hpp"
 #include "cache/refresh.hpp"
 #include "cache/refresh_internal.hpp"
-#include "cache/util.hpp"
+#include "common/paths.hpp"
 #include "db/error.hpp"
 
 namespace fs = std::filesystem;

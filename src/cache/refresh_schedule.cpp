@@ -10,7 +10,7 @@
 #include "cache/refresh.hpp"
 #include "cache/refresh_internal.hpp"
 #include "cache/upkeep.hpp"
-#include "cache/util.hpp"
+#include "common/paths.hpp"
 #include "events/bus.hpp"
 
 namespace fs = std::filesystem;

@@ -10,7 +10,7 @@
 #include "cache/stat_stamp.hpp"
 #include "cache/discovery.hpp"
 #include "cache/front_matter.hpp"
-#include "cache/util.hpp"
+#include "common/paths.hpp"
 
 namespace fs = std::filesystem;
 

@@ -4,7 +4,7 @@
 #include <deque>
 #include <unordered_map>
 
-#include "cache/util.hpp"
+#include "common/ascii.hpp"
 #include "common/parallel.hpp"
 
 namespace projcache::cache {

@@ -9,7 +9,7 @@
 #include "cache/content_hash.hpp"
 #include "cache/database.hpp"
 #include "cache/read_model.hpp"
-#include "cache/util.hpp"
+#include "common/paths.hpp"
 #include "common/parallel.hpp"
 #include "db/connection.hpp"
 #include "db/error.hpp"

@@ -5,7 +5,7 @@
 #include <boost/json.hpp>
 
 #include "cache/service.hpp"
-#include "cache/util.hpp"
+#include "common/paths.hpp"
 #include "net/app_context.hpp"
 #include "net/handlers.hpp"
 #include "net/json_dto.hpp"
@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace projcache::net {
 
 asio::awaitable<std::optional<cache::register_outcome>> register_unknown_id(app_context& app, const std::string& id) {
-  auto path = cache::path_of_project_id(id);
+  auto path = path_of_project_id(id);
   if (!path) co_return std::nullopt;
   auto out = co_await async_register(app.cache, *path, asio::use_awaitable);
   if (out.what != cache::register_outcome::kind::registered &&
@@ -59,7 +59,7 @@ std::optional<fs::path> parse_path_body(std::string_view body, validator& v) {
     return std::nullopt;
   }
   std::string text(it->value().as_string());
-  fs::path p = cache::expand_home(text);
+  fs::path p = expand_home(text);
   if (!p.is_absolute()) {
     v.add("value_error", {"body", "path"}, "Value error, the path must be absolute (or start with ~/)", it->value(),
           json::object{{"error", "relative path"}});

@@ -56,9 +56,11 @@ const reply invalid{422, "ValidationError", "a parameter or the body is not vali
 const reply unknown_project{404, "Error", "no such project"};
 const reply store_refuses{503, "Error", "the database refuses writes (a full disk, say)"};
 
-// One description per route of the table, keyed "VERB pattern".
-const std::map<std::string, operation>& operations() {
-  static const std::map<std::string, operation> ops{
+using operation_map = std::map<std::string, operation>;
+
+// The cache's reads.
+operation_map cache_reads() {
+  return {
       {"GET /api/v1/cache/status", {"cache", "What the cache holds, the refresh schedule and the watcher", {},
                                     {{200, "Status", "the status"}}}},
       {"GET /api/v1/cache/projects",
@@ -81,6 +83,12 @@ const std::map<std::string, operation>& operations() {
         {{"query", json::object{{"type", "string"}, {"minLength", 1}}, true, "lint"}, text("project_id"), text("type"),
          skip(), limit(50, 200), {"sort_by", one_of_strings({"relevance", "name", "type", "updated"})}},
         {{200, "SearchPage", "the matches"}, {400, "Error", "an unknown sort_by"}, invalid}}},
+  };
+}
+
+// The cache's writes, the marketplace and the configuration.
+operation_map cache_writes() {
+  return {
       {"POST /api/v1/cache/refresh",
        {"cache", "Refresh everything, or one project, and wait for it", {},
         {{200, "RefreshResult", "what the refresh did"}, unknown_project, invalid}, "RefreshRequest",
@@ -98,6 +106,12 @@ const std::map<std::string, operation>& operations() {
       {"GET /api/v1/cache/config",
        {"cache", "Where this server looks: home, database, search roots (and whether each exists)", {},
         {{200, "Config", "the configuration in use"}}}},
+  };
+}
+
+// Registered projects and SkillMeat's own project-cache routes.
+operation_map project_routes() {
+  return {
       {"POST /api/v1/cache/projects",
        {"projects", "Register a project path (kept across restarts)", {},
         {{201, "ProjectDetail", "registered and refreshed"},
@@ -120,6 +134,12 @@ const std::map<std::string, operation>& operations() {
       {"POST /api/v1/projects/cache/clear",
        {"projects", "Empty the cache and find every project again", {},
         {{200, "ClearResult", "cleared and rediscovered"}, store_refuses}}},
+  };
+}
+
+// The server, the events and the dashboard.
+operation_map server_routes() {
+  return {
       {"GET /healthz", {"server", "The process answers", {}, {{200, "Health", "alive"}}}},
       {"GET /readyz",
        {"server", "The first full refresh is done", {},
@@ -141,6 +161,15 @@ const std::map<std::string, operation>& operations() {
        {"server", "This document", {}, {{200, nullptr, "OpenAPI 3.1", "application/json"}}}},
       {"POST /api/v1/bench/publish", {"server", "benchmarks only", {}, {}, nullptr, nullptr, true}},
   };
+}
+
+// One description per route of the table, keyed "VERB pattern".
+const operation_map& operations() {
+  static const operation_map ops = [] {
+    operation_map all;
+    for (auto* part : {&cache_reads, &cache_writes, &project_routes, &server_routes}) all.merge(part());
+    return all;
+  }();
   return ops;
 }
 

@@ -102,14 +102,13 @@ json::value status() {
                                    {"since", nullable("string")},
                                    {"failed_writes", type("integer")}})}});
 }
-}  // namespace
 
-json::object schemas() {
+// What the reads answer with: rows, pages, status and errors.
+json::object read_schemas() {
   auto project_detail = project_fields();
   project_detail.emplace_back("created_at", type("string"));
   project_detail.emplace_back("updated_at", type("string"));
   project_detail.emplace_back("artifacts", list_of(ref("Artifact")));
-  auto place = record({{"path", type("string")}, {"exists", type("boolean")}});
   auto validation_item = record({{"type", type("string")},
                                  {"loc", list_of(json::object{{"type", json::array{"string", "integer"}}})},
                                  {"msg", type("string")},
@@ -168,6 +167,13 @@ json::object schemas() {
                              {"skip", type("integer")},
                              {"limit", type("integer")}})},
       {"MarketplacePage", page_of("MarketplaceItem")},
+  };
+}
+
+// What the writes take and answer with, and the configuration.
+json::object write_schemas() {
+  auto place = record({{"path", type("string")}, {"exists", type("boolean")}});
+  return json::object{
       {"RefreshRequest", record({{"project_id", nullable("string")}, {"force", type("boolean")}}, {"project_id", "force"})},
       {"RefreshResult", record({{"success", type("boolean")},
                                 {"projects_refreshed", type("integer")},
@@ -203,6 +209,14 @@ json::object schemas() {
                          {"discovery_depth", type("integer")},
                          {"ttl_minutes", type("integer")}})},
   };
+}
+
+}  // namespace
+
+json::object schemas() {
+  auto all = read_schemas();
+  for (auto& [name, schema] : write_schemas()) all.emplace(name, std::move(schema));
+  return all;
 }
 
 }  // namespace projcache::net::openapi

@@ -4,9 +4,11 @@
 #include "cache/front_matter.hpp"
 #include "cache/scanner.hpp"
 #include "cache/toml_readers.hpp"
-#include "cache/util.hpp"
+#include "common/base64.hpp"
+#include "common/paths.hpp"
 #include "support/world.hpp"
 
+using namespace projcache;
 using namespace projcache::cache;
 using namespace projcache::test;
 

@@ -1,11 +1,11 @@
-#include "cache/util.hpp"
-
-#include <sys/stat.h>
+#include "common/paths.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 
-namespace projcache::cache {
+#include "common/base64.hpp"
+
+namespace projcache {
 
 std::optional<std::filesystem::path> path_of_project_id(std::string_view id) {
   auto raw = base64_decode(id);
@@ -48,8 +48,9 @@ bool safe_relative_path(std::string_view rel) {
 }
 
 std::int64_t file_bytes(const std::filesystem::path& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
+  std::error_code ec;
+  auto n = std::filesystem::file_size(p, ec);
+  return ec ? 0 : static_cast<std::int64_t>(n);
 }
 
-}  // namespace projcache::cache
+}  // namespace projcache
