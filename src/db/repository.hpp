@@ -67,6 +67,9 @@ class repository {
   void analyze(micros now);
 
  private:
+  // An artifact's metadata by its id, for a row whose metadata is not where the rowids say.
+  void read_metadata_of(artifact_row& a);
+
   connection& c_;
 };
 

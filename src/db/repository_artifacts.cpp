@@ -5,14 +5,28 @@
 namespace projcache::db {
 
 namespace {
-constexpr const char* artifact_select =
+constexpr const char* artifact_columns =
     "SELECT a.id, a.project_id, a.name, a.type, a.source, a.deployed_version, "
     "a.upstream_version, a.is_outdated, a.local_modified, a.created_at, a.updated_at, "
     "a.profile_root, a.from_collection, a.artifact_path, a.deployed_hash, a.local_hash, "
-    "a.collection_hash, a.drift, a.deployed_at, m.description, m.tags, m.aliases, m.metadata "
-    "FROM artifacts a LEFT JOIN artifact_metadata m ON m.artifact_id = a.id";
+    "a.collection_hash, a.drift, a.deployed_at";
+constexpr int metadata_column = 19;  // after artifact_columns: artifact_metadata's, or a.rowid
+constexpr const char* metadata_columns = "m.description, m.tags, m.aliases, m.metadata";
 
-artifact_row read_artifact(statement& st) {
+std::string artifact_select() {
+  return std::string(artifact_columns) + ", " + metadata_columns +
+         " FROM artifacts a LEFT JOIN artifact_metadata m ON m.artifact_id = a.id";
+}
+
+void read_metadata(statement& st, int col, artifact_row& a) {
+  a.description = st.shared(col);
+  a.tags = st.shared(col + 1);
+  a.aliases = st.shared(col + 2);
+  a.metadata_json = st.shared(col + 3);
+}
+
+// The artifacts table's own columns (0 to metadata_column - 1).
+artifact_row read_artifact_columns(statement& st) {
   artifact_row a;
   a.id = st.text(0);
   a.project_id = st.view(1);
@@ -33,10 +47,12 @@ artifact_row read_artifact(statement& st) {
   a.collection_hash = st.shared(16);
   a.drift = st.view(17);
   a.deployed_at = st.shared(18);
-  a.description = st.shared(19);
-  a.tags = st.shared(20);
-  a.aliases = st.shared(21);
-  a.metadata_json = st.shared(22);
+  return a;
+}
+
+artifact_row read_artifact(statement& st) {
+  auto a = read_artifact_columns(st);
+  read_metadata(st, metadata_column, a);
   return a;
 }
 
@@ -82,7 +98,7 @@ page_result<artifact_row> repository::list_artifacts(const artifact_filter& f, s
     st->step();
     out.total = st->int64(0);
   }
-  auto st = c_.prepare_cached(std::string(artifact_select) + w.sql +
+  auto st = c_.prepare_cached(artifact_select() + w.sql +
                               " ORDER BY lower(a.name), a.id LIMIT ? OFFSET ?");
   int i = bind_where(*st, w, 0);
   st->bind(++i, limit);
@@ -104,11 +120,37 @@ std::vector<rowid_range> repository::artifact_parts(std::size_t parts) {
 }
 
 void repository::for_each_artifact(rowid_range part, const std::function<void(artifact_row&&)>& f) {
-  // In the table's order: an ORDER BY here walked an index, looked each row up and sorted them
-  // all in a temporary B-tree, most of the load's time, for an order the caller sets anyway.
-  auto st = c_.prepare_cached(std::string(artifact_select) + " WHERE a.rowid BETWEEN ? AND ?");
-  st->bind_all(part.first, part.last);
-  while (st->step()) f(read_artifact(*st));
+  // Both tables in their own order, side by side: an artifact and its metadata are written
+  // together, so their rowids agree and each artifact's metadata is the row the second cursor
+  // is on. Joining instead looked every artifact's metadata up by its id (a descent through the
+  // primary key's index comparing ids that share their long project prefix): 76 ms of CPU for
+  // 50,000 rows against 31 ms for the two scans. Where the rowids do not agree, the lookup is
+  // still there: the result is the join's either way.
+  auto rows = c_.prepare_cached(std::string(artifact_columns) + ", a.rowid FROM artifacts a WHERE a.rowid BETWEEN ? AND ?");
+  auto meta = c_.prepare_cached(std::string("SELECT m.rowid, m.artifact_id, ") + metadata_columns +
+                                " FROM artifact_metadata m WHERE m.rowid BETWEEN ? AND ?");
+  rows->bind_all(part.first, part.last);
+  meta->bind_all(part.first, part.last);
+  bool more_meta = meta->step();
+  while (rows->step()) {
+    auto a = read_artifact_columns(*rows);
+    std::int64_t rowid = rows->int64(metadata_column);  // a.rowid
+    while (more_meta && meta->int64(0) < rowid) more_meta = meta->step();
+    if (more_meta && meta->view(1) == a.id) {
+      read_metadata(*meta, 2, a);
+      more_meta = meta->step();
+    } else {
+      read_metadata_of(a);
+    }
+    f(std::move(a));
+  }
+}
+
+void repository::read_metadata_of(artifact_row& a) {
+  auto st = c_.prepare_cached(std::string("SELECT ") + metadata_columns +
+                              " FROM artifact_metadata m WHERE m.artifact_id = ?");
+  st->bind_all(a.id);
+  if (st->step()) read_metadata(*st, 0, a);
 }
 
 void repository::upsert_artifacts(const std::vector<artifact_row>& rows) {
