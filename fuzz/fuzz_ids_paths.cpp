@@ -9,7 +9,6 @@
 #include "common/paths.hpp"
 
 using namespace projcache;
-using namespace projcache::cache;
 
 namespace {
 bool independently_safe(std::string_view p) {

@@ -108,7 +108,10 @@ page_result<artifact_row> repository::list_artifacts(const artifact_filter& f, s
 }
 
 std::vector<rowid_range> repository::artifact_parts(std::size_t parts) {
-  auto st = c_.prepare_cached("SELECT min(rowid), max(rowid) FROM artifacts");
+  // Two subqueries: SQLite answers a lone min() or max() of the rowid from the tree's edge, but
+  // both in one SELECT walked the whole table (9% of the start-up load's CPU, before any part
+  // could start).
+  auto st = c_.prepare_cached("SELECT (SELECT min(rowid) FROM artifacts), (SELECT max(rowid) FROM artifacts)");
   st->step();
   std::vector<rowid_range> out;
   if (st->is_null(0)) return out;
