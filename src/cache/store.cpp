@@ -1,7 +1,5 @@
 #include "cache/store.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <atomic>
 #include <boost/log/trivial.hpp>
