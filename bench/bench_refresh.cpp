@@ -59,25 +59,27 @@ int main(int argc, char** argv) {
   cache::service svc(ioc, s, bus);
   svc.open();
   auto& caches = svc.internals().caches;  // for the hashing counters
-  double last_cpu_s = 0;
+  struct timed {
+    cache::refresh_result result;
+    double wall_s, cpu_s;
+  };
   auto refresh_all = [&](bool force) {
     std::promise<cache::refresh_result> p;
     auto t0 = clock_type::now();
     double cpu0 = cpu_seconds();
     svc.async_refresh(std::nullopt, force, [&](cache::refresh_result r) { p.set_value(r); });
     auto r = p.get_future().get();
-    last_cpu_s = cpu_seconds() - cpu0;
-    return std::pair(r, std::chrono::duration<double>(clock_type::now() - t0).count());
+    return timed{r, std::chrono::duration<double>(clock_type::now() - t0).count(), cpu_seconds() - cpu0};
   };
-  auto [cold, cold_s] = refresh_all(false);
-  double cold_cpu_s = last_cpu_s;
+  auto [cold, cold_s, cold_cpu_s] = refresh_all(false);
   auto opened_cold = caches.stats.files_opened.load();
   // The racy-timestamp window: files written by the generator just now are older than 50 ms.
   std::vector<double> warm, warm_cpu;
   int warm_rounds = argc > 5 ? std::atoi(argv[5]) : 3;
   for (int i = 0; i < warm_rounds; ++i) {
-    warm.push_back(refresh_all(true).second);
-    warm_cpu.push_back(last_cpu_s);
+    auto t = refresh_all(true);
+    warm.push_back(t.wall_s);
+    warm_cpu.push_back(t.cpu_s);
   }
   auto opened_warm = caches.stats.files_opened.load() - opened_cold;
 

@@ -5,6 +5,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -81,7 +82,6 @@ def bench_scan(w, rounds):
 def floor_run(w):
     """`find | cat | sha256sum` over every file of a world: reading and hashing, nothing else.
     Its wall time and its CPU time (user + system of every process in the pipeline)."""
-    import resource
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     sh(f"find {w}/home {w}/dev -type f -exec cat {{}} + | sha256sum")
@@ -617,7 +617,6 @@ unset multiplot
 
 
 def main():
-    import resource
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]  # 1,000 subscribers on each side
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     WORK.mkdir(parents=True, exist_ok=True)

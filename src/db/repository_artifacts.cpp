@@ -10,12 +10,14 @@ constexpr const char* artifact_columns =
     "a.upstream_version, a.is_outdated, a.local_modified, a.created_at, a.updated_at, "
     "a.profile_root, a.from_collection, a.artifact_path, a.deployed_hash, a.local_hash, "
     "a.collection_hash, a.drift, a.deployed_at";
-constexpr int metadata_column = 19;  // after artifact_columns: artifact_metadata's, or a.rowid
+constexpr int metadata_column = 19;  // after artifact_columns, in the join: artifact_metadata's
+constexpr int rowid_column = 19;     // after artifact_columns, in the table-order read: a.rowid
 constexpr const char* metadata_columns = "m.description, m.tags, m.aliases, m.metadata";
 
-std::string artifact_select() {
-  return std::string(artifact_columns) + ", " + metadata_columns +
-         " FROM artifacts a LEFT JOIN artifact_metadata m ON m.artifact_id = a.id";
+const std::string& artifact_select() {
+  static const std::string sql = std::string(artifact_columns) + ", " + metadata_columns +
+                                 " FROM artifacts a LEFT JOIN artifact_metadata m ON m.artifact_id = a.id";
+  return sql;
 }
 
 void read_metadata(statement& st, int col, artifact_row& a) {
@@ -25,7 +27,7 @@ void read_metadata(statement& st, int col, artifact_row& a) {
   a.metadata_json = st.shared(col + 3);
 }
 
-// The artifacts table's own columns (0 to metadata_column - 1).
+// The artifacts table's own columns (0 to 18).
 artifact_row read_artifact_columns(statement& st) {
   artifact_row a;
   a.id = st.text(0);
@@ -129,15 +131,18 @@ void repository::for_each_artifact(rowid_range part, const std::function<void(ar
   // primary key's index comparing ids that share their long project prefix): 76 ms of CPU for
   // 50,000 rows against 31 ms for the two scans. Where the rowids do not agree, the lookup is
   // still there: the result is the join's either way.
-  auto rows = c_.prepare_cached(std::string(artifact_columns) + ", a.rowid FROM artifacts a WHERE a.rowid BETWEEN ? AND ?");
-  auto meta = c_.prepare_cached(std::string("SELECT m.rowid, m.artifact_id, ") + metadata_columns +
-                                " FROM artifact_metadata m WHERE m.rowid BETWEEN ? AND ?");
+  static const std::string rows_sql =
+      std::string(artifact_columns) + ", a.rowid FROM artifacts a WHERE a.rowid BETWEEN ? AND ?";
+  static const std::string meta_sql = std::string("SELECT m.rowid, m.artifact_id, ") + metadata_columns +
+                                      " FROM artifact_metadata m WHERE m.rowid BETWEEN ? AND ?";
+  auto rows = c_.prepare_cached(rows_sql);
+  auto meta = c_.prepare_cached(meta_sql);
   rows->bind_all(part.first, part.last);
   meta->bind_all(part.first, part.last);
   bool more_meta = meta->step();
   while (rows->step()) {
     auto a = read_artifact_columns(*rows);
-    std::int64_t rowid = rows->int64(metadata_column);  // a.rowid
+    std::int64_t rowid = rows->int64(rowid_column);
     while (more_meta && meta->int64(0) < rowid) more_meta = meta->step();
     if (more_meta && meta->view(1) == a.id) {
       read_metadata(*meta, 2, a);
@@ -150,8 +155,9 @@ void repository::for_each_artifact(rowid_range part, const std::function<void(ar
 }
 
 void repository::read_metadata_of(artifact_row& a) {
-  auto st = c_.prepare_cached(std::string("SELECT ") + metadata_columns +
-                              " FROM artifact_metadata m WHERE m.artifact_id = ?");
+  static const std::string sql =
+      std::string("SELECT ") + metadata_columns + " FROM artifact_metadata m WHERE m.artifact_id = ?";
+  auto st = c_.prepare_cached(sql);
   st->bind_all(a.id);
   if (st->step()) read_metadata(*st, 0, a);
 }
