@@ -52,7 +52,7 @@ void refresh_job::refresh_project(const std::string& id, bool force, done_fn don
       if (done) done(refresh_result{});
       return;
     }
-    enqueue(id, p->row.path, std::make_shared<collection_memo>(), std::move(done));
+    enqueue(id, p->row.path, std::make_shared<collection_memo>(), std::move(done), force);
   });
 }
 
@@ -66,7 +66,7 @@ void refresh_job::project_changed(const std::string& id) {
 }
 
 void refresh_job::enqueue(const std::string& id, const std::string& path,
-                          std::shared_ptr<collection_memo> memo, done_fn done) {
+                          std::shared_ptr<collection_memo> memo, done_fn done, bool again_if_running) {
   if (stopped_) {
     if (done) {
       refresh_result r;
@@ -79,7 +79,7 @@ void refresh_job::enqueue(const std::string& id, const std::string& path,
   auto it = jobs_.find(id);
   if (it != jobs_.end()) {
     auto& j = *it->second;
-    if (j.running) {  // files may have changed after the scan began: run once more after it
+    if (j.running && again_if_running) {  // files may have changed after the scan began: once more
       j.rerun = true;
       if (done) j.next_waiters.push_back(std::move(done));
     } else if (done) {

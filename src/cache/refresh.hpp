@@ -92,8 +92,11 @@ class refresh_job {
 
  private:
   struct job;
+  // A project already being scanned is scanned once more after it (its files may have changed
+  // since the scan began) unless `again_if_running` is false: a refresh asked for only because
+  // the project is stale is answered by the scan that is running.
   void enqueue(const std::string& id, const std::string& path, std::shared_ptr<collection_memo> memo,
-               done_fn done);
+               done_fn done, bool again_if_running = true);
   void pump();
   void start_attempt(job& j);
   void on_scan_done(const std::string& id, std::uint64_t token, project_scan scan);

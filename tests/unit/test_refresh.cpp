@@ -170,6 +170,35 @@ BOOST_AUTO_TEST_CASE(ttl_staleness_and_invalidate_then_refresh) {
   BOOST_TEST(again.projects_refreshed == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_stale_request_during_a_scan_is_answered_by_it_and_a_forced_one_runs_again) {
+  service svc(s);
+  svc.refresh_all(false);
+  std::atomic<int> scans{0};
+  std::atomic<bool> release{false};
+  svc.job->set_scan_fault([&](const std::string& path, int) {
+    if (path != (w.dev / "app").string()) return;
+    ++scans;
+    wait_until([&] { return release.load(); }, std::chrono::milliseconds(5000));
+  });
+  auto run = [&](bool second_forced) {
+    scans = 0;
+    release = false;
+    svc.on_strand([&] { svc.store->invalidate(w.app_id); });
+    std::promise<cache::refresh_result> first, second;
+    svc.job->refresh_project(w.app_id, false, [&](cache::refresh_result r) { first.set_value(std::move(r)); });
+    BOOST_REQUIRE(wait_until([&] { return scans.load() == 1; }));
+    // What a read of the stale project asks for (or a forced refresh), while its scan runs.
+    svc.job->refresh_project(w.app_id, second_forced, [&](cache::refresh_result r) { second.set_value(std::move(r)); });
+    svc.on_strand([] {});  // the request above has been taken
+    release = true;
+    BOOST_TEST(first.get_future().get().success);
+    BOOST_TEST(second.get_future().get().success);
+    return scans.load();
+  };
+  BOOST_TEST(run(false) == 1);  // the running scan makes it fresh: no second one
+  BOOST_TEST(run(true) == 2);   // files may have changed since the scan began: once more
+}
+
 BOOST_AUTO_TEST_CASE(background_schedule_runs_every_interval) {
   s.refresh_interval_hours = 0.1 / 3600;  // every 100 ms
   service svc(s);
