@@ -99,15 +99,19 @@ void refresh_job::enqueue(const std::string& id, const std::string& path,
 
 void refresh_job::pump() {
   request_publish();  // before the checkpoint below: its fsync never delays an event
+  start_queued();
+  if (jobs_.empty()) store_.flush_touches();  // quiet: write the batched fetch times now
+  upkeep_.maintain_wal();  // events are out by now
+  if (db_.degraded()) arm_store_probe();
+}
+
+void refresh_job::start_queued() {
   while (in_flight_ < std::max(1, store_.config().max_concurrent_refreshes) && !queue_.empty()) {
     auto id = queue_.front();
     queue_.pop_front();
     auto it = jobs_.find(id);
     if (it != jobs_.end()) start_attempt(*it->second);
   }
-  if (jobs_.empty()) store_.flush_touches();  // quiet: write the batched fetch times now
-  upkeep_.maintain_wal();  // events are out by now
-  if (db_.degraded()) arm_store_probe();
 }
 
 // While the store refuses writes, a small write every retry interval tells when it takes them
@@ -147,7 +151,8 @@ void refresh_job::start_attempt(job& j) {
   j.timer.async_wait([this, id = j.id, token = j.token](boost::system::error_code ec) {
     if (ec) return;
     auto it = jobs_.find(id);
-    if (it == jobs_.end() || it->second->token != token || !it->second->running) return;
+    // Already scanned (its expiry was queued before the scan came back): it is being written.
+    if (it == jobs_.end() || it->second->token != token || !it->second->running || it->second->awaiting_write) return;
     auto& jj = *it->second;
     jj.token = 0;  // the scan's result, if it ever comes, is dropped
     jj.cancel->store(true);  // and its hashing stops at its next read, freeing the thread
@@ -177,34 +182,59 @@ void refresh_job::on_scan_done(const std::string& id, std::uint64_t token, proje
   if (it == jobs_.end() || it->second->token != token || !it->second->running) return;
   auto& j = *it->second;
   j.timer.cancel();
-  --in_flight_;
+  --in_flight_;  // the next scan starts now, while this one waits to be written
   if (scan.error) {
     attempt_failed(j, scan.error->text(), scan.error->retryable);
   } else {
-    try {
-      auto t_apply = std::chrono::steady_clock::now();
-      auto outcome = store_.apply_scan(scan);
-      BOOST_LOG_TRIVIAL(debug) << "refreshed " << j.path << " in " << detail::ms_since(j.started) << " ms (write "
-                               << detail::ms_since(t_apply) << " ms, " << outcome.added.size() << " added, "
-                               << outcome.changed_ids.size() << " changed, " << outcome.removed.size() << " removed)";
-      refresh_result r;
-      r.projects_refreshed = 1;
-      r.changes_detected = outcome.changed;
-      r.duration_seconds = detail::ms_since(j.started) / 1000.0;
-      events::artifact_diff diff{std::move(outcome.added), std::move(outcome.removed), std::move(outcome.changed_ids)};
-      double ms = detail::ms_since(j.started);
-      if (outcome.changed) emit(events::changes_detected(id, diff, ms));
-      emit(events::refresh_completed(id, outcome.changed, std::move(diff), ms));
-      finish(id, std::move(r));
-    } catch (const db::db_error& e) {
-      // Logged once per kind by the store's health; retried, then again once writes work.
-      j.store_failure = true;
-      store_failed_.insert(id);
-      attempt_failed(j, "the cache database could not be written (" + db::describe_failure(e.sqlite_code()) +
-                            "); it is retried once writes work again", true);
-    }
+    // Written with every scan that finishes before the write strand comes to it: one commit
+    // for all of them. The busier the strand, the more each commit carries.
+    j.awaiting_write = true;
+    to_write_.push_back({id, token, std::move(scan)});
+    if (to_write_.size() == 1) asio::post(strand_, [this] { write_scanned(); });
+    return start_queued();  // the rest of pump() once written: no checkpoint before its events
   }
   pump();
+}
+
+void refresh_job::write_scanned() {
+  auto batch = std::move(to_write_);
+  to_write_.clear();
+  std::erase_if(batch, [&](const scanned& s) {  // abandoned or timed out meanwhile
+    auto it = jobs_.find(s.id);
+    return it == jobs_.end() || it->second->token != s.token || !it->second->awaiting_write;
+  });
+  if (batch.empty()) return;
+  std::vector<const project_scan*> scans;
+  for (auto& s : batch) scans.push_back(&s.scan);
+  auto t_write = std::chrono::steady_clock::now();
+  auto outcomes = store_.apply_scans(scans);
+  double write_ms = detail::ms_since(t_write);
+  for (std::size_t i = 0; i < batch.size(); ++i) written(batch[i].id, std::move(outcomes[i]), write_ms, batch.size());
+  pump();
+}
+
+void refresh_job::written(const std::string& id, apply_outcome outcome, double write_ms, std::size_t batch) {
+  auto& j = *jobs_.at(id);
+  j.awaiting_write = false;
+  if (outcome.failure) {
+    // Logged once per kind by the store's health; retried, then again once writes work.
+    j.store_failure = true;
+    store_failed_.insert(id);
+    return attempt_failed(j, "the cache database could not be written (" + db::describe_failure(outcome.failure) +
+                                 "); it is retried once writes work again", true);
+  }
+  BOOST_LOG_TRIVIAL(debug) << "refreshed " << j.path << " in " << detail::ms_since(j.started) << " ms (write "
+                           << write_ms << " ms for " << batch << " projects; " << outcome.added.size() << " added, "
+                           << outcome.changed_ids.size() << " changed, " << outcome.removed.size() << " removed)";
+  refresh_result r;
+  r.projects_refreshed = 1;
+  r.changes_detected = outcome.changed;
+  r.duration_seconds = detail::ms_since(j.started) / 1000.0;
+  events::artifact_diff diff{std::move(outcome.added), std::move(outcome.removed), std::move(outcome.changed_ids)};
+  double ms = detail::ms_since(j.started);
+  if (outcome.changed) emit(events::changes_detected(id, diff, ms));
+  emit(events::refresh_completed(id, outcome.changed, std::move(diff), ms));
+  finish(id, std::move(r));
 }
 
 void refresh_job::attempt_failed(job& j, const std::string& message, bool retryable) {
@@ -271,7 +301,7 @@ void refresh_job::abandon(const std::string& id, const std::string& why) {
   std::erase(queue_, id);
   j->timer.cancel();
   if (j->cancel) j->cancel->store(true);
-  if (j->running) --in_flight_;  // on_scan_done finds no job and drops the result
+  if (j->running && !j->awaiting_write) --in_flight_;  // on_scan_done finds no job and drops the result
   refresh_result r;
   r.success = false;
   r.errors.push_back(why);

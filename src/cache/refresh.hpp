@@ -98,8 +98,12 @@ class refresh_job {
   void enqueue(const std::string& id, const std::string& path, std::shared_ptr<collection_memo> memo,
                done_fn done, bool again_if_running = true);
   void pump();
+  void start_queued();  // as many queued scans as may run
   void start_attempt(job& j);
   void on_scan_done(const std::string& id, std::uint64_t token, project_scan scan);
+  // Writes every scan waiting in to_write_ in one transaction, then answers each.
+  void write_scanned();
+  void written(const std::string& id, apply_outcome outcome, double write_ms, std::size_t batch);
   void attempt_failed(job& j, const std::string& message, bool retryable);
   void finish(const std::string& id, refresh_result r);
   // Forgets a project's job (its scan's result, if any, is dropped); waiters get `why`.
@@ -136,6 +140,12 @@ class refresh_job {
   std::set<std::string> store_failed_;  // projects whose refresh failed for the store
   std::map<std::string, std::unique_ptr<job>> jobs_;
   std::deque<std::string> queue_;
+  struct scanned {
+    std::string id;
+    std::uint64_t token;
+    project_scan scan;
+  };
+  std::vector<scanned> to_write_;  // scans done, waiting for write_scanned
   int in_flight_ = 0;
   std::atomic<int> max_seen_{0};
   std::uint64_t next_token_ = 1;

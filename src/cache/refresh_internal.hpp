@@ -21,6 +21,7 @@ struct refresh_job::job {
   std::string id, path;
   int attempt = 0;
   bool running = false;
+  bool awaiting_write = false;  // scanned; its rows wait in to_write_ (no longer in flight)
   bool rerun = false;
   bool store_failure = false;  // the last attempt failed to write, not to read
   std::uint64_t token = 0;

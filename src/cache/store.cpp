@@ -4,6 +4,7 @@
 #include <atomic>
 #include <boost/log/trivial.hpp>
 #include <optional>
+#include <span>
 #include <unordered_map>
 
 #include "cache/content_hash.hpp"
@@ -236,50 +237,95 @@ db::project_row project_row_after(const project_ptr& old, const project_scan& sc
   out.changed = !out.added.empty() || !out.removed.empty() || !out.changed_ids.empty() || (old && meta_changed);
   return p;
 }
+
+// One scan's writes, worked out before the transaction.
+struct planned_write {
+  project_ptr old;
+  row_diff diff;
+  db::project_row row;
+  bool touch_only = false;  // only the fetch time moved: batched, not written now
+};
+
+planned_write plan_of(const project_ptr& old, const project_scan& scan, micros now, apply_outcome& out) {
+  planned_write w;
+  w.old = old;
+  out.is_new = !old;
+  w.diff = diff_rows(old, scan, now, out);
+  w.row = project_row_after(old, scan, now, !w.diff.writes.empty(), out);
+  w.touch_only = old && !out.changed && old->row.status == "active" && w.row.updated_at == old->row.updated_at;
+  return w;
+}
+
+// The scans' rows (those in `which`) and, with `fingerprints`, the hashes they computed, in one
+// transaction. Throws db_error; nothing of it is kept then.
+void commit_rows(database& db, const std::vector<planned_write>& plans, const std::vector<apply_outcome>& out,
+                 std::span<const std::size_t> which, const std::vector<db::fingerprint_row>* fingerprints) {
+  db::transaction tx(db.conn());
+  for (auto i : which) {
+    db.repo().upsert_project(plans[i].row);
+    db.repo().upsert_artifacts(plans[i].diff.writes);
+    db.repo().delete_artifacts(out[i].removed);
+  }
+  if (fingerprints) db::fingerprint_rows(db.conn()).upsert(*fingerprints);
+  tx.commit();
+}
+
+// One transaction for the whole batch. When it fails, each scan is tried alone: rows the
+// database refuses then fail their own scan only, and on a full disk every one fails again, at
+// once. (A savepoint per scan would tell the same in one transaction, but SQLite copies the
+// pages a savepoint changes to a statement journal on disk: it doubled the writes.)
+void write_plans(database& db, fingerprint_cache& fingerprints, const std::vector<planned_write>& plans,
+                 std::vector<apply_outcome>& out) {
+  auto dirty = fingerprints.take_dirty();
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < plans.size(); ++i)
+    if (!plans[i].touch_only) todo.push_back(i);
+  if (todo.empty() && dirty.empty()) return;
+  auto attempt = [&](std::span<const std::size_t> which, bool with_fingerprints) {
+    try {
+      commit_rows(db, plans, out, which, with_fingerprints ? &dirty : nullptr);
+    } catch (const db::db_error& e) {
+      db.note_failure("writing project rows", e.sqlite_code());
+      return e.sqlite_code();
+    }
+    db.note_success();
+    db.count_write();
+    return 0;
+  };
+  int failed = attempt(todo, true);
+  if (failed && todo.size() > 1) {
+    for (auto i : todo) out[i].failure = attempt({&i, 1}, false);
+    failed = attempt({}, true);
+  } else {
+    for (auto i : todo) out[i].failure = failed;
+  }
+  if (failed) fingerprints.restore_dirty(std::move(dirty));  // written with the next write that works
+}
 }  // namespace
 
-apply_outcome store::apply_scan(const project_scan& scan) {
-  apply_outcome out;
+std::vector<apply_outcome> store::apply_scans(const std::vector<const project_scan*>& scans) {
   micros now = now_micros();
-  project_ptr old = latest(scan.id);
-  out.is_new = !old;
-  auto [rows, writes] = diff_rows(old, scan, now, out);
-  db::project_row p = project_row_after(old, scan, now, !writes.empty(), out);
-
-  auto dirty = fingerprints_.take_dirty();
-  if (old && !out.changed && old->row.status == "active" && dirty.empty() && p.updated_at == old->row.updated_at) {
-    // Only the fetch time moved: written with the next batch, served from memory now.
-    pending_touches_[scan.id] = now;
-    if (pending_touches_.size() >= touches_per_flush) flush_touches();
-    auto e = std::make_shared<project_entry>(*old);
-    e->row = std::move(p);
-    stage(scan.id, std::move(e));
-    return out;
+  std::vector<apply_outcome> out(scans.size());
+  std::vector<planned_write> plans;
+  plans.reserve(scans.size());
+  for (std::size_t i = 0; i < scans.size(); ++i) plans.push_back(plan_of(latest(scans[i]->id), *scans[i], now, out[i]));
+  write_plans(db_, fingerprints_, plans, out);
+  for (std::size_t i = 0; i < scans.size(); ++i) {
+    if (out[i].failure) continue;
+    auto& w = plans[i];
+    const auto& id = scans[i]->id;
+    if (w.touch_only) pending_touches_[id] = now;  // written with the next batch, served from memory now
+    else pending_touches_.erase(id);
+    if (w.old && !out[i].changed && w.old->row.status == "active") {
+      // Only the fetch time moved: keep the very same artifact vector (no index rebuild).
+      auto e = std::make_shared<project_entry>(*w.old);
+      e->row = std::move(w.row);
+      stage(id, std::move(e));
+    } else {
+      stage(id, make_project_entry(std::move(w.row), std::move(w.diff.rows)));
+    }
   }
-  pending_touches_.erase(scan.id);
-  try {
-    db::transaction tx(db_.conn());
-    db_.repo().upsert_project(p);
-    db_.repo().upsert_artifacts(writes);
-    db_.repo().delete_artifacts(out.removed);
-    db::fingerprint_rows(db_.conn()).upsert(dirty);
-    tx.commit();
-  } catch (const db::db_error& e) {
-    fingerprints_.restore_dirty(std::move(dirty));  // written with the next write that works
-    db_.note_failure("writing project rows", e.sqlite_code());
-    throw;
-  }
-  db_.note_success();
-  db_.count_write();
-
-  if (old && !out.changed && old->row.status == "active") {
-    // Only the fetch time moved: keep the very same artifact vector (no index rebuild).
-    auto e = std::make_shared<project_entry>(*old);
-    e->row = std::move(p);
-    stage(scan.id, std::move(e));
-  } else {
-    stage(scan.id, make_project_entry(std::move(p), std::move(rows)));
-  }
+  if (pending_touches_.size() >= touches_per_flush) flush_touches();
   return out;
 }
 

@@ -30,6 +30,7 @@ struct apply_outcome {
   bool is_new = false;
   bool changed = false;
   std::vector<std::string> added, removed, changed_ids;
+  int failure = 0;  // SQLite's code when the database refused the scan's rows (nothing staged)
 };
 
 class store {
@@ -60,14 +61,16 @@ class store {
   // A project as the writes left it: staged, else as published (null when absent or removed).
   project_ptr latest(const std::string& id) const;
 
-  // ---- writes (the write strand only). Only apply_scan and clear throw when the store fails
-  // (the refresh is then retried, or the clear refused); the others record the failure in the
-  // database's health, and their change is served from memory all the same.
+  // ---- writes (the write strand only). A scan whose rows could not be written says so in its
+  // outcome (the refresh is then retried) and clear throws (the clear is refused); the others
+  // record the failure in the database's health, and their change is served from memory.
   // Registers a resolved project path, persisted; false when it was registered already.
   bool register_project(const std::filesystem::path& resolved);
   // Forgets a registered path; false when it was not registered.
   bool forget_project(const std::filesystem::path& resolved);
-  apply_outcome apply_scan(const project_scan& scan);
+  // Writes the scans of different projects in one transaction: one commit for all instead of
+  // one each (a commit rewrites the index pages the projects share), then stages each.
+  std::vector<apply_outcome> apply_scans(const std::vector<const project_scan*>& scans);
   // Marks a project error, keeping its last good rows; creates the row when it is new.
   void mark_error(const std::string& id, const std::filesystem::path& path, const std::string& message);
   // A discovered project not cached yet: a row with status stale and last_fetched NULL.

@@ -8,9 +8,23 @@ namespace projcache::db {
 
 namespace {
 constexpr int busy_timeout_ms = 5000;
+
+// A statement inside a transaction that may fail halfway (an upsert, a delete that cascades)
+// keeps the pages it changes in a statement journal, to undo itself alone. SQLite keeps that
+// journal in memory only up to 64 KiB, then in a temporary file: a cold scan of 1,000 projects
+// wrote 130,000 pages to such files, against 80,000 to the WAL. Our statements change a few
+// rows each; bigger ones (a clear, a retention purge) still spill. Set once, before SQLite
+// starts (a later call is refused and changes nothing).
+constexpr int statement_journal_in_memory_bytes = 4 << 20;
+
+void configure_sqlite() {
+  static const int once = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, statement_journal_in_memory_bytes);
+  (void)once;
+}
 }  // namespace
 
 connection::connection(const std::string& path, mode m) : path_(path) {
+  configure_sqlite();
   int flags = m == mode::read_only ? SQLITE_OPEN_READONLY
                                    : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;

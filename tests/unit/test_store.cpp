@@ -50,7 +50,7 @@ struct store_fixture {
   }
   // As the refresh job does once a batch is done: the write, then the snapshot with it.
   apply_outcome applied(const project_scan& sc) {
-    auto out = st->apply_scan(sc);
+    auto out = st->apply_scans({&sc}).at(0);
     st->publish();
     return out;
   }
@@ -82,8 +82,10 @@ BOOST_AUTO_TEST_CASE(apply_scan_reports_exact_differences) {
 
 BOOST_AUTO_TEST_CASE(writes_are_staged_until_published) {
   auto gen = reads->current()->generation;
-  st->apply_scan(scan("app"));
-  st->apply_scan(scan("clients/web"));
+  auto app = scan("app"), web = scan("clients/web");
+  auto outs = st->apply_scans({&app, &web});  // one transaction for both
+  BOOST_TEST(outs.size() == 2u);
+  BOOST_TEST((outs[0].failure == 0 && outs[1].failure == 0));
   BOOST_TEST(st->has_staged());
   BOOST_TEST(!reads->project(w.app_id));  // readers still see the last snapshot
   BOOST_REQUIRE(st->latest(w.app_id));  // the writer sees its own writes
@@ -108,6 +110,22 @@ BOOST_AUTO_TEST_CASE(rows_survive_a_restart) {
   auto p = reads->project(w.app_id);
   BOOST_REQUIRE(p);
   BOOST_TEST(p->drift_counts[0] == 1);  // synced
+}
+
+BOOST_AUTO_TEST_CASE(rows_the_database_refuses_fail_their_own_scan_only) {
+  auto app = scan("app"), web = scan("clients/web");
+  BOOST_REQUIRE(web.artifacts.size() >= 2u);
+  web.artifacts[1].type = "";  // the schema's CHECK(length(type) > 0) refuses this row
+  auto outs = st->apply_scans({&web, &app});
+  BOOST_TEST(outs[0].failure != 0);
+  BOOST_TEST(outs[1].failure == 0);
+  BOOST_TEST(outs[1].added.size() == 6u);
+  st->publish();
+  BOOST_TEST(!reads->project(b64_id(w.dev / "clients/web")));  // nothing of it, not even its first row
+  BOOST_REQUIRE(reads->project(w.app_id));
+  open();  // and the file agrees: app committed, web not
+  BOOST_TEST(reads->status().total_projects == 1);
+  BOOST_TEST(reads->project(w.app_id)->artifacts.size() == 6u);
 }
 
 BOOST_AUTO_TEST_CASE(error_keeps_last_good_rows) {
