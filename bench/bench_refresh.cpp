@@ -126,5 +126,6 @@ int main(int argc, char** argv) {
   work.reset();
   ioc.stop();
   runner.join();
+  svc.close(true);  // as serve's exit: the driver's next start reads the kept rows
   return 0;
 }

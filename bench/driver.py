@@ -180,7 +180,7 @@ def bench_startup(w, db, rounds):
     """A first start on a new database (the cold scan) against starts with the world cached:
     the ready line next to `sqlite3` dumping the same tables (alternating rounds), and the RSS
     once each has settled, with the replay ring's share (the cold scan's events fill it)."""
-    for f in (db, Path(str(db) + "-wal"), Path(str(db) + "-shm")):
+    for f in (db, Path(str(db) + "-wal"), Path(str(db) + "-shm"), Path(str(db) + ".snapshot")):
         f.unlink(missing_ok=True)
     cold = Server(w)
     cold.wait_quiet()  # verified, published, trimmed

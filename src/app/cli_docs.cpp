@@ -154,7 +154,7 @@ std::string man_page() {
   o << ".SH EXIT STATUS\n0 success; 1 the command failed (or the server could not start: a port in use, a "
        "database that cannot be opened); 2 a bad configuration or command line; 3 another projcache owns the "
        "database (use its API, or stop it).\n"
-    << ".SH FILES\n.TP\n$SKILLMEAT_HOME/cache/projcache.db\nthe cache (with \\-wal and \\-shm beside it)\n"
+    << ".SH FILES\n.TP\n$SKILLMEAT_HOME/cache/projcache.db\nthe cache (with \\-wal and \\-shm beside it, and .snapshot, its rows kept at a clean stop)\n"
     << ".TP\n$SKILLMEAT_HOME/cache/projcache.db.lock\nthe single\\-instance lock; holds the running server's ready "
        "line\n"
     << ".TP\n$SKILLMEAT_HOME/config.toml\nthe [cache] table\n"

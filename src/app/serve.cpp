@@ -279,6 +279,7 @@ int cmd_serve(config cfg, const command_args& a) {
 
   run_threads(ioc, cfg.net.threads);
   server_registry().forget(port);
+  svc.close(true);  // keeps the rows for the next start
   BOOST_LOG_TRIVIAL(info) << "stopped";
   return stop.exit_code();
 }

@@ -47,6 +47,11 @@ void database::connect() {
   repo_ = std::make_unique<db::repository>(*conn_);
 }
 
+void database::close() {
+  repo_.reset();
+  conn_.reset();
+}
+
 void database::map_for_load() { conn_->set_mmap_size(db::whole_file_map_bytes); }
 
 bool database::confirm_intact(std::optional<std::string> unreadable) {

@@ -48,6 +48,9 @@ class database {
   // the ready line (unmapping tens of megabytes takes milliseconds).
   void map_for_load();
   bool is_open() const { return conn_ != nullptr; }
+  // Closes the file; the last connection to close folds the WAL into it. Nothing may use it
+  // after this but is_open().
+  void close();
   db::connection& conn() { return *conn_; }
   db::repository& repo() { return *repo_; }
   // Set when open() found a corrupt file and moved it aside: (where, why).

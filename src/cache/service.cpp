@@ -36,9 +36,14 @@ service::service(asio::io_context& ioc, settings s, events::bus& bus, http_get_f
   job_->set_on_full_refresh([w = watcher_.get()] { w->resync(); });
 }
 
-service::~service() {
+service::~service() { close(false); }
+
+void service::close(bool keep_rows) {
+  if (std::exchange(closed_, true)) return;
   stop();
   ex_->pool.join();  // running scans stop at their next read; none outlives the parts it uses
+  // Only a file the check passed (or a new one): a damaged one is not worth a fast start.
+  if (keep_rows && writable_) store_->close_keeping_rows();
 }
 
 void service::open(integrity_check when) {
@@ -49,7 +54,7 @@ void service::open(integrity_check when) {
   if (wait) db_->start_check(fingerprints);  // beside the load: the two overlap
   db_->map_for_load();  // every page is read once: through a map (confirm() ends it)
   try {
-    store_->load();
+    if (store_->load()) BOOST_LOG_TRIVIAL(debug) << "read the rows kept at the last stop";
   } catch (const db::db_error& e) {
     if (!db::is_corruption(e)) throw;
     unreadable_ = e.what();

@@ -88,6 +88,10 @@ class service {
   void start(const start_options& o = {});
   // No new work; running scans are abandoned, waiters still get an answer.
   void stop();
+  // Stops, waits for the scans to end and closes the database. With keep_rows (serve's exit),
+  // its rows are kept beside it for a fast next start (snapshot_file.hpp). The destructor
+  // closes without.
+  void close(bool keep_rows);
 
   // ---- reads: any thread, from the current immutable snapshot
   const settings& config() const;
@@ -156,6 +160,7 @@ class service {
   std::optional<std::string> unreadable_;  // what open()'s load found, for the late confirm
   // Set once the check's finding is in; deferred_ is the write strand's.
   std::atomic<bool> writable_{false};
+  bool closed_ = false;
   std::vector<std::function<void()>> deferred_;
   // start_parts() and stop() may race (a SIGTERM while the check runs): one at a time.
   std::mutex run_mu_;

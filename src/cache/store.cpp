@@ -10,6 +10,7 @@
 #include "cache/content_hash.hpp"
 #include "cache/database.hpp"
 #include "cache/read_model.hpp"
+#include "cache/snapshot_file.hpp"
 #include "common/paths.hpp"
 #include "common/parallel.hpp"
 #include "db/connection.hpp"
@@ -58,7 +59,7 @@ store::~store() {
 namespace {
 // One part's rows by project. Rows come in table order, in which a project's rows are mostly
 // next to each other: the map is looked up only when the project changes.
-using rows_by_project = std::unordered_map<std::string, std::vector<artifact_ptr>>;
+using rows_by_project = decltype(stored_rows::artifacts);
 
 void read_part(db::repository& repo, db::rowid_range part, rows_by_project& out) {
   std::vector<artifact_ptr>* rows = nullptr;
@@ -101,6 +102,13 @@ rows_by_project read_artifacts(db::connection& main, const std::string& path) {
   return std::move(got[0]);
 }
 
+stored_rows read_rows(database& db, const std::string& path) {
+  stored_rows out;
+  out.artifacts = read_artifacts(db.conn(), path);
+  out.projects = db.repo().all_projects();
+  return out;
+}
+
 // The projects' entries (each sorts its rows and counts them), built in parts too.
 std::vector<project_ptr> entries_of(std::vector<db::project_row> projects, rows_by_project& rows) {
   std::vector<project_ptr> out(projects.size());
@@ -116,11 +124,17 @@ std::vector<project_ptr> entries_of(std::vector<db::project_row> projects, rows_
 }
 }  // namespace
 
-void store::load() {
+bool store::load() {
   staged_.clear();
   pending_touches_.clear();
-  auto by_project = read_artifacts(db_.conn(), settings_.db_path.string());
-  auto entries = entries_of(db_.repo().all_projects(), by_project);
+  std::string why;
+  auto rows = take_snapshot_file(settings_.db_path, why);
+  if (!why.empty())
+    BOOST_LOG_TRIVIAL(info) << "not using the rows kept at the last stop (" << why << "); reading the database";
+  bool kept = rows.has_value();
+  if (!kept) rows = read_rows(db_, settings_.db_path.string());
+  auto entries = entries_of(std::move(rows->projects), rows->artifacts);
+  rows.reset();
   {
     std::vector<fs::path> registered;
     for (auto& p : db_.repo().registered_projects()) registered.emplace_back(p);
@@ -133,6 +147,21 @@ void store::load() {
   reads_.set_marketplace(db_.marketplace_listings());
   // Loading freed many short-lived rows among the long-lived ones: give the holes back.
   platform::release_free_memory();
+  return kept;
+}
+
+void store::close_keeping_rows() {
+  flush_touches();
+  if (!db_.is_open()) return;
+  std::optional<stored_rows> rows;
+  try {
+    db_.map_for_load();
+    rows = read_rows(db_, settings_.db_path.string());
+  } catch (const db::db_error& e) {
+    BOOST_LOG_TRIVIAL(debug) << "no snapshot kept: " << e.what();
+  }
+  db_.close();
+  if (rows) keep_snapshot_file(settings_.db_path, *rows);
 }
 
 void store::load_fingerprints(db::connection& from) {

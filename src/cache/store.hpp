@@ -43,8 +43,12 @@ class store {
   store& operator=(const store&) = delete;
 
   // Loads the read model and the registered paths from the opened database, replacing whatever
-  // an earlier load put there.
-  void load();
+  // an earlier load put there. The rows come from the snapshot file a clean stop kept beside
+  // the database when it still matches the file (true), else from the database.
+  bool load();
+  // At a clean stop: writes the pending fetch times, reads the rows back from the database,
+  // closes it (folding the WAL into the file) and keeps the rows beside it for the next load.
+  void close_keeping_rows();
   // Replaces the scans' fingerprints with those in `from` (any thread: the cache locks).
   void load_fingerprints(db::connection& from);
   const settings& config() const { return settings_; }

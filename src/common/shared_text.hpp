@@ -61,12 +61,24 @@ class shared_text {
   // How many distinct texts are alive (for tests and metrics).
   static std::size_t pool_size();
 
+  // For a loader that hands one text out to many rows: reserve(n) adds n references in one
+  // step, and each take_reserved() hands one of them out without touching the shared count
+  // (which a parallel load would otherwise bounce between cores once per field). Every
+  // reserved reference must be taken; one left over only keeps the text from being swept.
+  void reserve(std::size_t n) const noexcept {
+    if (rep_) rep_->refs.fetch_add(n, std::memory_order_relaxed);
+  }
+  shared_text take_reserved() const noexcept { return shared_text(rep_, adopt); }
+
  private:
   struct rep {
     std::atomic<std::size_t> refs{1};
     std::string text;
   };
   struct front_cache;
+  struct adopt_t {};
+  static constexpr adopt_t adopt{};
+  shared_text(rep* r, adopt_t) noexcept : rep_(r) {}  // takes a reference the caller holds
   static rep* intern(std::string_view s);
   static rep* intern_locked(std::string_view s, std::size_t hash);
   static const std::string& empty_text() noexcept {

@@ -45,6 +45,29 @@ BOOST_AUTO_TEST_CASE(an_edit_made_while_the_server_was_down_shows_up_after_a_res
   BOOST_TEST(srv.get_json("/api/v1/cache/projects/" + url_encode(srv.w.web_id))["artifact_count"].as_int64() == 2);
 }
 
+// A clean stop keeps the rows beside the database; the next start reads them from there (once:
+// the file goes) and serves what the last run served.
+BOOST_AUTO_TEST_CASE(a_clean_stop_keeps_the_rows_for_the_next_start_which_serves_them_unchanged) {
+  live_server srv(std::map<std::string, std::string>{{"SKILLMEAT_CACHE_LOG_LEVEL", "debug"}});
+  BOOST_REQUIRE(eventually([&] { return !srv.get_json("/api/v1/cache/status")["refresh_progress"].at("running").as_bool(); }));
+  auto artifacts = srv.get("/api/v1/cache/artifacts?limit=1000").body;
+  auto projects = srv.get_json("/api/v1/cache/projects?limit=100").at("items").as_array();
+  BOOST_REQUIRE(srv.proc->stop(SIGTERM) == 0);
+  auto kept = srv.w.home / "cache/projcache.db.snapshot";
+  BOOST_TEST(std::filesystem::exists(kept));
+
+  srv.proc = std::make_unique<server_process>(std::vector<std::string>{}, srv.env);
+  BOOST_TEST(!std::filesystem::exists(kept));
+  // Read before the start's check of the cached projects can write anything: the kept rows.
+  BOOST_TEST(srv.get("/api/v1/cache/artifacts?limit=1000").body == artifacts);
+  auto again = srv.get_json("/api/v1/cache/projects?limit=100").at("items").as_array();
+  BOOST_REQUIRE(again.size() == projects.size());
+  for (std::size_t i = 0; i < again.size(); ++i)
+    for (auto* key : {"id", "name", "path", "status", "description", "error_message", "artifact_count", "drift_counts"})
+      BOOST_TEST(json::serialize(again[i].at(key)) == json::serialize(projects[i].at(key)), key);
+  BOOST_TEST(srv.proc->stderr_text().find("read the rows kept at the last stop") != std::string::npos);
+}
+
 // The start's check of the cached projects is a full pass like any other: refresh_progress
 // counts it, so a client waiting for the cache to settle (and the benchmarks reading memory)
 // can tell it from an idle server.

@@ -3,6 +3,7 @@
 #include "cache/database.hpp"
 #include "cache/read_model.hpp"
 #include "cache/scan_caches.hpp"
+#include "cache/snapshot_file.hpp"
 #include "cache/store.hpp"
 #include "cache/scanner.hpp"
 #include "db/connection.hpp"
@@ -12,6 +13,7 @@
 using namespace projcache;
 using namespace projcache::cache;
 using namespace projcache::test;
+namespace fs = std::filesystem;
 
 namespace {
 struct store_fixture {
@@ -29,8 +31,9 @@ struct store_fixture {
     s.search_roots = {w.dev};
     open();
   }
-  // As a new process does: nothing in memory, everything from the file.
-  void open() {
+  // As a new process does: nothing in memory, everything from the file. True when the rows
+  // came from the snapshot file a clean close kept.
+  bool open() {
     st.reset();
     db.reset();
     reads = std::make_unique<read_model>(s);
@@ -38,7 +41,7 @@ struct store_fixture {
     db = std::make_unique<database>(s);
     db->open();
     st = std::make_unique<store>(s, *db, *reads, caches->fingerprints);
-    st->load();
+    return st->load();
   }
   project_scan scan(const std::string& rel) {
     collection_memo memo;
@@ -126,6 +129,50 @@ BOOST_AUTO_TEST_CASE(rows_the_database_refuses_fail_their_own_scan_only) {
   open();  // and the file agrees: app committed, web not
   BOOST_TEST(reads->status().total_projects == 1);
   BOOST_TEST(reads->project(w.app_id)->artifacts.size() == 6u);
+}
+
+// Every row the read model holds, as text, in a stable order.
+std::vector<std::string> served_rows(const read_model& reads) {
+  std::vector<std::string> out;
+  for (auto& p : reads.current()->projects_sorted) {
+    auto& r = p->row;
+    out.push_back(r.id + "|" + r.name + "|" + r.path + "|" + r.status + "|" + r.error_message.value_or("-") + "|" +
+                  std::to_string(r.created_at) + "|" + std::to_string(r.updated_at) + "|" +
+                  std::to_string(r.last_fetched.value_or(-1)));
+    for (auto& a : p->artifacts)
+      out.push_back(a->id + "|" + *a->name + "|" + *a->drift + "|" + a->deployed_hash.value_or("-") + "|" +
+                    a->local_hash.value_or("-") + "|" + a->metadata_json.value_or("-") + "|" +
+                    std::to_string(a->updated_at) + "|" + std::to_string(a->is_outdated));
+  }
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(a_clean_close_keeps_the_rows_and_the_next_load_gives_what_the_database_gives) {
+  applied(scan("app"));
+  applied(scan("clients/web"));
+  st->mark_error(w.app_id, w.dev / "app", "x.toml:3: bad");
+  st->publish();
+  st->flush_touches();
+  st->close_keeping_rows();
+  BOOST_TEST(fs::exists(snapshot_file_of(s.db_path)));
+  BOOST_TEST(open());  // from the kept file
+  BOOST_TEST(!fs::exists(snapshot_file_of(s.db_path)));
+  auto kept = served_rows(*reads);
+  BOOST_TEST(!open());  // read once: now from the database
+  BOOST_TEST(served_rows(*reads) == kept, boost::test_tools::per_element());
+  BOOST_TEST(kept.size() == 10u);  // 2 projects, 8 artifacts
+}
+
+BOOST_AUTO_TEST_CASE(a_database_written_after_the_close_is_read_from_itself) {
+  applied(scan("app"));
+  st->close_keeping_rows();
+  {
+    db::connection c(s.db_path.string());
+    c.exec("UPDATE projects SET name = 'renamed meanwhile'");
+  }
+  BOOST_TEST(!open());
+  BOOST_TEST(reads->project(w.app_id)->row.name == "renamed meanwhile");
+  BOOST_TEST(!fs::exists(snapshot_file_of(s.db_path)));
 }
 
 BOOST_AUTO_TEST_CASE(error_keeps_last_good_rows) {
