@@ -69,3 +69,16 @@ for a, b in [("1.0.0", "2.0.0"), ("v1.2.3", "1.3.0"), ("1.0.0-beta", "1.0.0"), (
 for s in [app_id, base64.b64encode("/tmp/über-app".encode()).decode(), "L2E=", "L2E", "skills/lint",
           "../x", "/etc/passwd", "a/./b", ""]:
     put("fuzz_ids_paths", s)
+
+# fuzz_snapshot: the counts (texts, projects, artifacts), then a payload as
+# cache/snapshot_file.cpp lays it out: texts, projects, then the groups of fixed row records.
+import struct
+texts = [b"p1", b"name", b"/dev/p1", b"active", b"p1:.claude:skill:a", b"skill", b"synced", b".claude", b"x,y"]
+payload = b"".join(struct.pack("<I", len(t)) + t for t in texts)
+NONE = 0xFFFFFFFF
+payload += struct.pack("<6I4q", 0, 1, 2, NONE, 3, NONE, 1, 2, 1, 3)
+refs = [0, 1, 5, NONE, NONE, NONE, 7, NONE, NONE, NONE, NONE, NONE, 6, NONE, NONE, 8, NONE, NONE]
+payload += struct.pack("<I", 1) + struct.pack("<II", 0, 1) + struct.pack("<19I", 4, *refs) + struct.pack("<Iqq", 1, 10, 20)
+put("fuzz_snapshot", struct.pack("<3I", len(texts), 1, 1) + payload)
+put("fuzz_snapshot", struct.pack("<3I", len(texts), 1, 0) + payload[:payload.index(struct.pack("<I", 1) + struct.pack("<II", 0, 1))] + struct.pack("<I", 0))
+

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 secs="${1:-60}"
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_http fuzz_ws_message fuzz_toml fuzz_front_matter fuzz_version_diff fuzz_ids_paths)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_http fuzz_ws_message fuzz_toml fuzz_front_matter fuzz_version_diff fuzz_ids_paths fuzz_snapshot)
 
 scripts/deps.sh --fuzz
 CC=clang-16 CXX=clang++-16 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <unordered_set>
 
 #include "common/parallel.hpp"
 #include "common/paths.hpp"
@@ -53,6 +54,7 @@ static_assert(sizeof(db::artifact_row) ==
                   sizeof(std::string) + text_field_count * sizeof(shared_text) + 8 + 2 * sizeof(micros),
               "artifact_row changed: keep snapshot_file.cpp's record in step");
 constexpr std::size_t record_bytes = 4 * (1 + text_field_count) + 4 + 2 * 8;
+constexpr std::size_t project_bytes = 6 * 4 + 4 * 8;
 
 struct header {
   char magic[8];
@@ -165,7 +167,10 @@ struct decoder {
     return ref == no_text ? std::nullopt : std::optional<std::string>(texts[ref]);
   }
 
+  // The counts come from the file: each is held to what its bytes can hold before anything is
+  // reserved for it.
   bool read_texts(reader& r, std::uint32_t n) {
+    if (n > r.rest().size() / 4) return fail("it counts more texts than it holds");
     texts.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
       std::uint32_t len;
@@ -177,6 +182,7 @@ struct decoder {
   }
 
   bool read_projects(reader& r, std::uint32_t n, std::vector<db::project_row>& out) {
+    if (n > r.rest().size() / project_bytes) return fail("it counts more projects than it holds");
     out.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
       std::uint32_t ref[6];
@@ -198,6 +204,9 @@ struct decoder {
       if (has_fetched) p.last_fetched = fetched;
       out.push_back(std::move(p));
     }
+    std::unordered_set<std::string_view> ids;
+    for (auto& p : out)
+      if (!ids.insert(p.id).second) return fail("two projects have one id");
     return true;
   }
 
@@ -209,10 +218,13 @@ struct decoder {
     std::uint32_t groups;
     std::uint64_t seen = 0;
     if (!r.get(groups) || groups > projects) return fail("the rows name more projects than there are");
+    std::vector<bool> named(projects);
     for (std::uint32_t g = 0; g < groups; ++g) {
       std::uint32_t project, count;
       std::string_view records;
       if (!r.get(project) || !r.get(count) || project >= projects) return fail("a group of rows names no project");
+      if (named[project]) return fail("two groups of rows name one project");
+      named[project] = true;
       if (!r.bytes(std::size_t{count} * record_bytes, records)) return fail("rows run past the end");
       for (std::size_t at = 0; at < records.size(); at += record_bytes) {
         std::uint32_t ref[1 + text_field_count];
@@ -365,7 +377,12 @@ std::string encode_snapshot(const db_identity& id, const stored_rows& rows) {
     artifacts += static_cast<std::uint32_t>(list.size());
   }
   std::memcpy(records.data(), &groups, sizeof groups);
-  std::string payload = w.texts() + projects + records;
+  return snapshot_framed(id, w.count(), static_cast<std::uint32_t>(rows.projects.size()), artifacts,
+                         w.texts() + projects + records);
+}
+
+std::string snapshot_framed(const db_identity& id, std::uint32_t texts, std::uint32_t projects, std::uint32_t artifacts,
+                            std::string_view payload) {
   header h{};
   std::memcpy(h.magic, magic, sizeof magic);
   h.version = version;
@@ -373,13 +390,13 @@ std::string encode_snapshot(const db_identity& id, const stored_rows& rows) {
   h.db_size = id.size;
   h.db_mtime_ns = id.mtime_ns;
   std::memcpy(h.db_header, id.header.data(), std::min(id.header.size(), sqlite_header_bytes));
-  h.texts = w.count();
-  h.projects = static_cast<std::uint32_t>(rows.projects.size());
+  h.texts = texts;
+  h.projects = projects;
   h.artifacts = artifacts;
   h.payload_bytes = payload.size();
   h.checksum = checksum_of(payload);
   std::string out(reinterpret_cast<const char*>(&h), sizeof h);
-  return out + payload;
+  return out.append(payload);
 }
 
 std::optional<stored_rows> decode_snapshot(std::string_view bytes, const db_identity& expected, std::string& why) {

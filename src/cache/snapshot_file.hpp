@@ -45,6 +45,10 @@ struct db_identity {
 };
 std::optional<db_identity> identity_of(const std::filesystem::path& db_path);
 std::string encode_snapshot(const db_identity& id, const stored_rows& rows);
+// The header (with the payload's checksum) and the payload: what encode_snapshot ends with, and
+// how the fuzz harness puts its bytes past the checksum, into the decoder's structure checks.
+std::string snapshot_framed(const db_identity& id, std::uint32_t texts, std::uint32_t projects, std::uint32_t artifacts,
+                            std::string_view payload);
 std::optional<stored_rows> decode_snapshot(std::string_view bytes, const db_identity& expected, std::string& why);
 
 }  // namespace projcache::cache
