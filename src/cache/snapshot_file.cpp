@@ -27,9 +27,10 @@ namespace {
 //   header   magic, version, byte-order mark, the database's identity, the counts, the
 //            payload's size and checksum
 //   texts    u32 length + bytes, each distinct text once (ids, names, hashes, ...)
-//   projects per project: 5 text refs (id, name, path, description, status), error message,
+//   projects per project: 6 text refs (id, name, path, description, status, error message),
 //            created_at, updated_at, has_last_fetched, last_fetched
-//   rows     per project: its index, its row count, then fixed 96-byte records
+//   rows     a group count, then per project with rows: its index, its row count, and that
+//            many fixed 96-byte records
 // A text ref is a u32 index; `no_text` is null.
 constexpr char magic[8] = {'P', 'C', 'S', 'N', 'A', 'P', '\r', '\n'};
 constexpr std::uint32_t version = 1;
