@@ -9,22 +9,15 @@
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <string_view>
-#include <unordered_map>
-#include <vector>
 
-#include "cache/snapshot.hpp"
-#include "db/types.hpp"
+#include "cache/snapshot_format.hpp"
 
 namespace projcache::cache {
 
-// What a start loads: every project row, and every artifact row by project id.
-struct stored_rows {
-  std::vector<db::project_row> projects;
-  std::unordered_map<std::string, std::vector<artifact_ptr>> artifacts;
-};
-
 std::filesystem::path snapshot_file_of(const std::filesystem::path& db_path);
+
+// The database file as it is now; nothing when it cannot be read.
+std::optional<db_identity> identity_of(const std::filesystem::path& db_path);
 
 // Writes `rows`, read from db_path's database, for its file as it is now: call once the
 // database is closed and its WAL folded. False (and nothing left behind) when the WAL still
@@ -35,20 +28,5 @@ bool keep_snapshot_file(const std::filesystem::path& db_path, const stored_rows&
 // Reads and removes the file kept for db_path. The rows when it describes the database file
 // as it is now; otherwise nothing, and `why` says what did not match.
 std::optional<stored_rows> take_snapshot_file(const std::filesystem::path& db_path, std::string& why);
-
-// The rows in a file's bytes, checked against the database identity it must name (exposed
-// for the fuzz harness and the tests). Nothing, and why, when anything is out of place.
-struct db_identity {
-  std::uint64_t size = 0;
-  std::int64_t mtime_ns = 0;
-  std::string header;  // SQLite's first 100 bytes
-};
-std::optional<db_identity> identity_of(const std::filesystem::path& db_path);
-std::string encode_snapshot(const db_identity& id, const stored_rows& rows);
-// The header (with the payload's checksum) and the payload: what encode_snapshot ends with, and
-// how the fuzz harness puts its bytes past the checksum, into the decoder's structure checks.
-std::string snapshot_framed(const db_identity& id, std::uint32_t texts, std::uint32_t projects, std::uint32_t artifacts,
-                            std::string_view payload);
-std::optional<stored_rows> decode_snapshot(std::string_view bytes, const db_identity& expected, std::string& why);
 
 }  // namespace projcache::cache
