@@ -214,7 +214,9 @@ void refresh_job::write_scanned() {
 }
 
 void refresh_job::written(const std::string& id, apply_outcome outcome, double write_ms, std::size_t batch) {
-  auto& j = *jobs_.at(id);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return;  // abandoned by what an earlier scan of the batch set off
+  auto& j = *it->second;
   j.awaiting_write = false;
   if (outcome.failure) {
     // Logged once per kind by the store's health; retried, then again once writes work.
