@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/paths.hpp"
+#include "platform/file_time.hpp"
 
 namespace fs = std::filesystem;
 
@@ -19,11 +20,10 @@ namespace projcache::cache {
 fs::path snapshot_file_of(const fs::path& db_path) { return db_path.string() + ".snapshot"; }
 
 namespace {
-std::optional<std::int64_t> modified_ns(const fs::path& p) {
-  std::error_code ec;
-  auto t = fs::last_write_time(p, ec);
-  if (ec) return std::nullopt;
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+std::optional<struct stat> stat_of(const fs::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return std::nullopt;
+  return st;
 }
 
 // git's racy-timestamp rule. File clocks tick every few milliseconds (a second on some file
@@ -33,9 +33,9 @@ std::optional<std::int64_t> modified_ns(const fs::path& p) {
 // clock does not move on within 100 ms).
 bool stamped_after(const fs::path& file, std::int64_t db_mtime_ns) {
   for (int i = 0; i < 50; ++i) {
-    auto t = modified_ns(file);
-    if (!t) return false;
-    if (*t > db_mtime_ns) return true;
+    auto st = stat_of(file);
+    if (!st) return false;
+    if (platform::mtime_ns(*st) > db_mtime_ns) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
     ::utimensat(AT_FDCWD, file.c_str(), nullptr, 0);  // stamped by the file clock, as writes are
   }
@@ -44,13 +44,11 @@ bool stamped_after(const fs::path& file, std::int64_t db_mtime_ns) {
 }  // namespace
 
 std::optional<db_identity> identity_of(const fs::path& db_path) {
-  std::error_code ec;
+  auto st = stat_of(db_path);
+  if (!st) return std::nullopt;
   db_identity id;
-  id.size = fs::file_size(db_path, ec);
-  if (ec) return std::nullopt;
-  auto t = modified_ns(db_path);
-  if (!t) return std::nullopt;
-  id.mtime_ns = *t;
+  id.size = static_cast<std::uint64_t>(st->st_size);
+  id.mtime_ns = platform::mtime_ns(*st);
   std::ifstream in(db_path, std::ios::binary);
   id.header.resize(sqlite_header_bytes);
   if (!in.read(id.header.data(), sqlite_header_bytes)) return std::nullopt;
@@ -69,7 +67,7 @@ class mapped_file {
     if (fd < 0) return;
     struct stat st {};
     if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-      mtime_ns_ = modified_ns(file).value_or(0);
+      mtime_ns_ = platform::mtime_ns(st);
       void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
       if (p != MAP_FAILED) {
         data_ = p;

@@ -53,7 +53,9 @@ struct header {
   std::uint64_t payload_bytes, checksum;
 };
 
-// Not a cryptographic hash: it tells a torn or damaged file, 8 bytes a step.
+// Not a cryptographic hash: it tells a torn or damaged file, 8 bytes a step. (common/fnv.hpp's
+// FNV-1a takes a byte a step: eight times the dependent multiplies over a 9 MB file, on the way
+// to the ready line.)
 std::uint64_t checksum_of(std::string_view bytes) {
   std::uint64_t h = 0x9e3779b97f4a7c15ull;
   std::size_t i = 0;
